@@ -1,0 +1,29 @@
+"""Neural-collapse metrics of the paper (Section 2, Appendix B), one-shot and streaming.
+
+* :func:`nc_metrics` - every metric from in-memory features, labels and the last-layer weight.
+* :class:`FeatureAccumulator` + :func:`metrics_from_stats` + :func:`nearest_mean_agreement` - the
+  same numbers from a stream of batches, without holding the ``N x p`` features.
+"""
+
+from .accumulator import ClassStats, FeatureAccumulator
+from .formulas import (
+    METRIC_KEYS,
+    Convention,
+    metrics_from_stats,
+    nc_metrics,
+    nearest_mean_agreement,
+    simplex_etf_gram,
+    singular_value_summary,
+)
+
+__all__ = [
+    "ClassStats",
+    "Convention",
+    "FeatureAccumulator",
+    "METRIC_KEYS",
+    "metrics_from_stats",
+    "nc_metrics",
+    "nearest_mean_agreement",
+    "simplex_etf_gram",
+    "singular_value_summary",
+]

@@ -1,0 +1,241 @@
+"""The paper's NC metrics (Section 2, Appendix B eqs. 2-12) from :class:`ClassStats` and ``W``.
+
+Notation: ``K`` classes, ``p`` feature width, ``M = [mu_k - mu_G]`` (``p x K``), ``W`` (``K x p``) the
+last-layer weight (bias excluded), ``M* = (I - J/K)/sqrt(K-1)`` the unit-norm simplex ETF Gram matrix.
+
+Two conventions are available:
+
+* ``"paper"`` - the formulas as printed in the paper:
+  ``NC0 = ||W^T 1||^2 / K`` (the ``alpha_t`` of Theorems 3.1/3.3), ``NC2 = ||S/||S|| - M*|| / K^2`` for
+  ``S = M^T M`` (eq. 5), ``W W^T`` (NC2W, eq. 6) and ``W M`` (NC2M, eq. 9), and
+  ``NC3 = ||W/||W|| - M^T/||M|| || / (K p)`` (eq. 10).
+* ``"code"`` - the normalisations logged by the authors' released code, which produced the numbers of
+  Tables 1-2: ``NC0 = ||W^T 1||``, NC2/NC2W/NC2M without ``1/K^2``, NC3 without ``1/(K p)``.
+
+NC4 (eq. 11) differs only in the frame: ``"paper"`` scores the classifier on features centred at
+``mu_G`` (invariant to a global offset, as in an NC solution where the bias absorbs ``mu_G``),
+``"code"`` uses the raw ``<w_k, h>`` without bias, as the released code does. NC1, NC2n, NC2a, NC2Wn
+and NC2Wa are the same in both conventions. All arithmetic is float64.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+
+from .accumulator import ClassStats, FeatureAccumulator, _check_batch
+
+__all__ = [
+    "Convention",
+    "METRIC_KEYS",
+    "metrics_from_stats",
+    "nc_metrics",
+    "nearest_mean_agreement",
+    "simplex_etf_gram",
+    "singular_value_summary",
+]
+
+Convention = Literal["paper", "code"]
+METRIC_KEYS = (
+    "NC0", "NC1", "NC2", "NC2n", "NC2a", "NC2W", "NC2Wn", "NC2Wa", "NC2M", "NC3", "NC4",
+)  # fmt: skip
+
+# eigenvalues of M^T M below this fraction of the largest are treated as zero in the pseudo-inverse
+_PINV_RTOL = 1e-10
+
+
+def simplex_etf_gram(
+    K: int, dtype: torch.dtype = torch.float64, device: torch.device | None = None
+) -> torch.Tensor:
+    """``M* = (I - J/K)/sqrt(K-1)``, the Gram matrix of a unit-Frobenius-norm simplex ETF (eq. 5)."""
+    eye = torch.eye(K, dtype=dtype, device=device)
+    return (eye - 1.0 / K) / math.sqrt(K - 1)
+
+
+def _etf_distance(S: torch.Tensor) -> float:
+    """``|| S/||S||_F - M* ||_F`` (eqs. 5, 6, 9 without their ``1/K^2``)."""
+    return float(
+        torch.linalg.matrix_norm(
+            S / torch.linalg.matrix_norm(S) - simplex_etf_gram(S.shape[0], device=S.device)
+        )
+    )
+
+
+def _equinorm(rows: torch.Tensor) -> float:
+    """``std_k ||r_k|| / mean_k ||r_k||`` with the population std (eqs. 3, 7)."""
+    norms = torch.linalg.vector_norm(rows, dim=1)
+    return float(norms.std(correction=0) / norms.mean())
+
+
+def _equiangle(rows: torch.Tensor) -> float:
+    """``mean_{k != k'} |cos(r_k, r_k') + 1/(K-1)|`` (eqs. 4, 8)."""
+    K = rows.shape[0]
+    unit = rows / torch.linalg.vector_norm(rows, dim=1, keepdim=True)
+    dev = (unit @ unit.T + 1.0 / (K - 1)).abs()
+    return float((dev.sum() - dev.diagonal().sum()) / (K * (K - 1)))
+
+
+def _nc1(stats: ClassStats) -> float:
+    """``NC1 = Tr(Sigma_W Sigma_B^+) / K`` (eq. 2) through ``K x K`` matrices only.
+
+    With ``Sigma_B = M M^T / K`` and ``G = M^T M``: ``(M M^T)^+ = M G^{+2} M^T``, hence
+    ``Tr(Sigma_W Sigma_B^+)/K = Tr(G^{+2} A)`` with ``A = M^T Sigma_W M``. Writing ``G = V diag(l) V^T``,
+    this is ``sum_i (v_i^T A v_i) / l_i^2`` over the kept eigenvalues, a sum of non-negative terms
+    (``A`` is PSD), so NC1 cannot come out negative. The null direction ``1/sqrt(K)`` of ``G``
+    (``M 1 = 0``) is exact in float64 and falls far below the relative cutoff.
+    """
+    Mt = stats.centered_means  # (K, p) = M^T
+    G = Mt @ Mt.T
+    A = Mt @ stats.within_cov @ Mt.T
+    evals, evecs = torch.linalg.eigh(G.cpu())
+    keep = evals > _PINV_RTOL * evals.max().clamp(min=torch.finfo(torch.float64).tiny)
+    quad = torch.einsum("ki,kl,li->i", evecs, A.cpu(), evecs).clamp(min=0)
+    return float((quad[keep] / evals[keep] ** 2).sum())
+
+
+def nearest_mean_agreement(
+    features: torch.Tensor, weight: torch.Tensor, means: torch.Tensor, *, centered: bool = True
+) -> torch.Tensor:
+    """Count of rows where the classifier and the nearest-class-mean rule agree (eq. 11, numerator).
+
+    The NCC rule is ``argmin_k ||h - mu_k||``. The classifier rule is ``argmax_k <w_k, h - mu_G>``
+    when ``centered`` (the NC frame: in an NC solution the bias absorbs the global mean, Papyan et al.
+    2020, so the rule is invariant to a global feature offset), or ``argmax_k <w_k, h>`` literally, as
+    in eq. 11 and the authors' released code, when not. Returns a 0-d int64 tensor on the features'
+    device (no host sync), so batch counts can be summed.
+    """
+    h = features.detach().to(torch.float64)
+    W = weight.detach().to(device=h.device, dtype=torch.float64)
+    mu = means.to(device=h.device, dtype=torch.float64)
+    K = W.shape[0]
+    scores = h @ torch.cat([W, mu]).T  # one (B, 2K) product: <w_k, h> and <mu_k, h>
+    bias = -(W @ mu.mean(dim=0)) if centered else torch.zeros(K, dtype=h.dtype, device=h.device)
+    by_classifier = (scores[:, :K] + bias).argmax(dim=1)
+    # ||h - mu_k||^2 = ||h||^2 - 2 <mu_k, h> + ||mu_k||^2, and ||h||^2 does not depend on k
+    by_ncc = ((mu * mu).sum(dim=1) - 2.0 * scores[:, K:]).argmin(dim=1)
+    return (by_classifier == by_ncc).sum()
+
+
+def singular_value_summary(stats: ClassStats, weight: torch.Tensor) -> dict[str, float]:
+    """Figure 6: singular values of ``W`` and ``M``: the smallest and the mean of the others.
+
+    ``M`` has rank at most ``K-1`` by construction (``M 1 = 0``), so its structural zero singular
+    value is dropped first and the summary is over its ``K-1`` informative singular values.
+    """
+    sw = torch.linalg.svdvals(weight.detach().to(torch.float64).cpu())
+    sm = torch.linalg.svdvals(stats.centered_means.cpu())[: stats.num_classes - 1]
+    return {
+        "W_sv_min": float(sw[-1]),
+        "W_sv_mean_rest": float(sw[:-1].mean()),
+        "M_sv_min": float(sm[-1]),
+        "M_sv_mean_rest": float(sm[:-1].mean()),
+    }
+
+
+def _check_weight(weight: torch.Tensor, K: int, p: int) -> None:
+    if not torch.is_tensor(weight) or weight.dim() != 2:
+        raise ValueError(
+            f"weight must be a 2-D tensor (K, p), got shape {tuple(getattr(weight, 'shape', ()))}"
+        )
+    if tuple(weight.shape) != (K, p):
+        raise ValueError(f"weight has shape {tuple(weight.shape)} but features imply (K, p) = ({K}, {p})")
+    if not bool(torch.isfinite(weight).all()):
+        raise ValueError("weight contains NaN or inf values")
+
+
+def metrics_from_stats(
+    stats: ClassStats,
+    weight: torch.Tensor,
+    *,
+    nc4: float = float("nan"),
+    convention: Convention = "paper",
+) -> dict[str, float]:
+    """All NC metrics from the feature statistics and the last-layer weight ``W`` ``(K, p)``.
+
+    ``nc4`` is the NCC agreement rate, computed on a separate pass with
+    :func:`nearest_mean_agreement` (it needs the final class means). Returns the keys of
+    :data:`METRIC_KEYS` plus the singular-value summary of :func:`singular_value_summary`.
+    """
+    if convention not in ("paper", "code"):
+        raise ValueError(f"convention must be 'paper' or 'code', got {convention!r}")
+    K, p = stats.num_classes, stats.feature_dim
+    _check_weight(weight, K, p)
+    W = weight.detach().to(device=stats.means.device, dtype=torch.float64)
+    Mt = stats.centered_means
+    row_sum = torch.linalg.vector_norm(W.sum(dim=0))  # ||W^T 1||
+    nc3 = float(torch.linalg.matrix_norm(W / torch.linalg.matrix_norm(W) - Mt / torch.linalg.matrix_norm(Mt)))
+    etf = {"NC2": _etf_distance(Mt @ Mt.T), "NC2W": _etf_distance(W @ W.T), "NC2M": _etf_distance(W @ Mt.T)}
+    if convention == "paper":
+        nc0 = float(row_sum**2) / K
+        etf = {k: v / K**2 for k, v in etf.items()}
+        nc3 /= K * p
+    else:
+        nc0 = float(row_sum)
+    return {
+        "NC0": nc0,
+        "NC1": _nc1(stats),
+        **etf,
+        "NC2n": _equinorm(Mt),
+        "NC2a": _equiangle(Mt),
+        "NC2Wn": _equinorm(W),
+        "NC2Wa": _equiangle(W),
+        "NC3": nc3,
+        "NC4": float(nc4),
+        **singular_value_summary(stats, W),
+    }
+
+
+def nc_metrics(
+    features: torch.Tensor,
+    labels: torch.Tensor,
+    weight: torch.Tensor,
+    *,
+    num_classes: int | None = None,
+    test_features: torch.Tensor | None = None,
+    test_labels: torch.Tensor | None = None,
+    convention: Convention = "paper",
+) -> dict[str, float]:
+    """NC metrics of in-memory features (paper Appendix B); see the module docstring for formulas.
+
+    Args:
+        features: ``(N, p)`` training features ``h_n`` (penultimate layer, eval mode).
+        labels: ``(N,)`` integer labels in ``[0, K)``; every class must occur.
+        weight: ``(K, p)`` last-layer weight ``W`` (without bias).
+        num_classes: ``K``; defaults to ``weight.shape[0]``.
+        test_features: features on which NC4 (eq. 11) is measured; the training features if omitted.
+        test_labels: labels of ``test_features``; only checked for consistent shape (NC4 needs none).
+        convention: ``"paper"`` (formulas as printed) or ``"code"`` (authors' logged normalisation).
+
+    Returns:
+        ``dict`` with ``NC0 ... NC4`` (see :data:`METRIC_KEYS`) and singular-value summaries.
+
+    Raises:
+        ValueError: mismatched shapes, labels outside ``[0, K)``, an empty class, NaN/inf input.
+    """
+    if not torch.is_tensor(weight) or weight.dim() != 2:
+        raise ValueError(
+            f"weight must be a 2-D tensor (K, p), got shape {tuple(getattr(weight, 'shape', ()))}"
+        )
+    K = int(num_classes if num_classes is not None else weight.shape[0])
+    acc = FeatureAccumulator(K)
+    acc.update(features, labels)
+    stats = acc.finalize()
+    _check_weight(weight, K, stats.feature_dim)
+    eval_features = features if test_features is None else test_features
+    if test_features is not None:
+        if test_labels is None:
+            test_labels = torch.zeros(test_features.shape[0], dtype=torch.long, device=test_features.device)
+        _check_batch(test_features, test_labels, K, "test_features", "test_labels")
+        if test_features.shape[1] != stats.feature_dim:
+            raise ValueError(
+                f"test_features has width {test_features.shape[1]}, training features {stats.feature_dim}"
+            )
+    elif test_labels is not None:
+        raise ValueError("test_labels given without test_features")
+    if eval_features.shape[0] == 0:
+        raise ValueError("no features to measure NC4 on")
+    agree = nearest_mean_agreement(eval_features, weight, stats.means, centered=convention == "paper")
+    nc4 = float(agree) / eval_features.shape[0]
+    return metrics_from_stats(stats, weight, nc4=nc4, convention=convention)
