@@ -1,0 +1,41 @@
+"""Data: the image datasets of the paper as on-device tensors, their fetching and verification,
+a device-side minibatch loader, and synthetic datasets.
+
+* :func:`load_dataset` -> :class:`TensorData` - MNIST / FashionMNIST / CIFAR-10, normalised,
+  ``(N, C, 32, 32)`` float32 on the target device, optional balanced subset.
+* :class:`TensorLoader` - seeded, resumable minibatches over on-device tensors.
+* :func:`fetch_dataset` / :func:`check_dataset` - obtain and verify the files under ``data/``
+  (CLI: ``python -m nc_core data fetch NAME`` and ``python -m nc_core data status``).
+* :func:`separable_data`, :func:`gaussian_classes`, :func:`ufm_indices` - synthetic data.
+* :data:`DATASETS` - name -> :class:`DatasetSpec` (folders, checksums, normalisation constants).
+"""
+
+from .datasets import IMAGE_SIZE, TensorData, balanced_subset_indices, load_dataset, normalise_images
+from .fetch import DatasetStatus, FetchError, FetchStep, check_dataset, default_steps, fetch_dataset
+from .loader import TensorLoader, epoch_permutation
+from .specs import DATASETS, DatasetSpec, canonical_name, get_spec
+from .synthetic import gaussian_classes, separable_data, separable_directions, ufm_indices
+
+__all__ = [
+    "DATASETS",
+    "IMAGE_SIZE",
+    "DatasetSpec",
+    "DatasetStatus",
+    "FetchError",
+    "FetchStep",
+    "TensorData",
+    "TensorLoader",
+    "balanced_subset_indices",
+    "canonical_name",
+    "check_dataset",
+    "default_steps",
+    "epoch_permutation",
+    "fetch_dataset",
+    "gaussian_classes",
+    "get_spec",
+    "load_dataset",
+    "normalise_images",
+    "separable_data",
+    "separable_directions",
+    "ufm_indices",
+]

