@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 from functools import cache
@@ -14,7 +15,13 @@ __all__ = ["git_commit", "device_name", "provenance"]
 
 @cache
 def git_commit() -> str:
-    """``HEAD`` of the checkout holding ``nc_core`` (suffixed ``-dirty`` with uncommitted changes)."""
+    """``HEAD`` of the checkout holding ``nc_core`` (suffixed ``-dirty`` with uncommitted changes).
+
+    Where the code runs from a copy without ``.git`` (a remote worker), the environment variable
+    ``NC_CORE_GIT_COMMIT`` set by the launcher names the commit instead.
+    """
+    if os.environ.get("NC_CORE_GIT_COMMIT"):
+        return os.environ["NC_CORE_GIT_COMMIT"]
     root = Path(__file__).resolve().parents[1]
     try:
         sha = subprocess.run(

@@ -180,8 +180,9 @@ def run_training(
             torch.cuda.synchronize(device)
         t0 = time.perf_counter()
         result = measure(model, train, test, batch_size=config.eval_batch_size, autocast_dtype=autocast_dtype)
-        metric_seconds += time.perf_counter() - t0
-        return result
+        seconds = time.perf_counter() - t0
+        metric_seconds += seconds
+        return {**result, "measure_seconds": seconds}
 
     def checkpoint(epoch: int) -> None:
         if ckpt_path is not None:
@@ -259,9 +260,8 @@ def _final_record(
     }
     record: dict[str, Any] = {"run_id": config.run_id, **identity, "status": status}
     record["epochs_completed"] = int(history["epoch"].max())
-    record.update(
-        {k: v for k, v in last.items() if k not in ("lr", "epoch_seconds", "running_loss", "running_acc")}
-    )
+    per_epoch = ("lr", "epoch_seconds", "measure_seconds", "running_loss", "running_acc")
+    record.update({k: v for k, v in last.items() if k not in per_epoch})
     record["measured_epoch"] = record.pop("epoch", None)
     record.update({f"init_{k}": v for k, v in first.items() if k.startswith("NC")})
     record.update({"train_seconds": elapsed, "metric_seconds": metric_seconds, "device": config.device})
