@@ -134,3 +134,23 @@ def test_bad_config_is_rejected_with_a_clear_message():
 def test_run_id_ignores_execution_settings_only():
     assert tiny().run_id == tiny(device="cuda", compile=True, eval_batch_size=7).run_id
     assert tiny().run_id != tiny(width=0.5).run_id
+
+
+def test_train_command_line_writes_history_and_final_record(tmp_path, capsys):
+    import json
+
+    from nc_core.__main__ import main
+
+    argv = ["train", "--model", "mlp", "--dataset", "gaussian", "--data-kwargs",
+            '{"num_classes": 3, "dim": 6}',
+            "--model-kwargs", '{"hidden": [8]}', "--subset-per-class", "10", "--epochs", "2",
+            "--coupled-weight-decay", "none", "--no-progress", "--out", str(tmp_path)]  # fmt: skip
+    assert main(argv) == 0
+    (run_dir,) = tmp_path.iterdir()
+    history = pd.read_csv(run_dir / "history.csv")
+    final = json.loads((run_dir / "final.json").read_text())
+    assert history["epoch"].tolist() == [0, 1, 2]
+    assert final["status"] == "completed" and final["run_id"] == run_dir.name
+    assert json.loads(final["data_kwargs"]) == {"num_classes": 3, "dim": 6}
+    assert main(["train", "--epochs", "0", "--out", str(tmp_path)]) == 2
+    assert "epochs must be >= 1" in capsys.readouterr().out
