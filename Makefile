@@ -4,6 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
 
+# scale profile of the book's notebooks: smoke | cpu | gpu | paper (see nc_core/book/chapters.py)
+PROFILE ?= cpu
+
 .PHONY: book test lint venv clean
 
 $(BIN)/python:
@@ -16,8 +19,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 venv: $(STAMP)
 
-## make book: the Jupyter Book (HTML under _build/html), notebook execution off
+## make book: run every chapter notebook with papermill at $(PROFILE), then build the Jupyter Book
+## (HTML under _build/html) with notebook execution off
 book: venv
+	$(BIN)/python -m nc_core book execute --profile $(PROFILE)
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
 
 ## make test: lint, then the test suite
@@ -28,4 +33,4 @@ lint: venv
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf _build
+	rm -rf _build book/generated

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from nc_core import __version__
 
 #: Modules contributing a sub-command area, in the order they appear in ``--help``.
-AREAS: tuple[str, ...] = ("nc_core.data.cli", "nc_core.train.cli")
+AREAS: tuple[str, ...] = ("nc_core.data.cli", "nc_core.train.cli", "nc_core.book.cli", "nc_core.sweep.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

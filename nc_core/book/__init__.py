@@ -1,0 +1,6 @@
+"""The book pipeline: chapter notebooks, their scale profiles, and their papermill execution."""
+
+from .chapters import CHAPTERS, PROFILES, Chapter, get_chapter
+from .execute import GENERATED, execute_chapter
+
+__all__ = ["CHAPTERS", "GENERATED", "PROFILES", "Chapter", "execute_chapter", "get_chapter"]

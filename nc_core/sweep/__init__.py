@@ -1,0 +1,57 @@
+"""Sweeps: the paper's experiments as versioned grids, scaled by profiles, run locally or on Ray,
+with results in a typed, crash-safe Parquet store.
+
+* :func:`get_grid` / :func:`plan` - grids by name (:func:`grid_names`) or from a JSON/YAML file,
+  expanded to :class:`PlannedRun` (a RunConfig plus the profile's overrides) at a profile
+  (``paper``, ``cpu``, ``smoke``).
+* :func:`run_sweep` - run the pending runs of a grid (``backend="local"`` or ``"ray"``); finished
+  runs are skipped, interrupted ones resume from their checkpoint.
+* :func:`load_results` / :func:`load_histories` - one DataFrame of final records / per-epoch
+  histories for a grid (``valid_only`` keeps the paper's "valid" runs, >= 99% training accuracy).
+* :func:`sweep_status`, :func:`estimate` - progress of a sweep and its estimated cost.
+
+Command line: ``python -m nc_core sweep list|plan|run|status``.
+"""
+
+from .grids import (
+    DEFAULT_PROFILES,
+    PROFILE_NAMES,
+    Grid,
+    PlannedRun,
+    get_grid,
+    grid_names,
+    load_grid_file,
+    plan,
+)
+from .runner import check_datasets, estimate, run_one, run_sweep
+from .store import (
+    VALID_TRAIN_ACC,
+    CorruptRecordWarning,
+    ResultStore,
+    dataset_version,
+    load_histories,
+    load_results,
+    sweep_status,
+)
+
+__all__ = [
+    "DEFAULT_PROFILES",
+    "PROFILE_NAMES",
+    "VALID_TRAIN_ACC",
+    "CorruptRecordWarning",
+    "Grid",
+    "PlannedRun",
+    "ResultStore",
+    "check_datasets",
+    "dataset_version",
+    "estimate",
+    "get_grid",
+    "grid_names",
+    "load_grid_file",
+    "load_histories",
+    "load_results",
+    "plan",
+    "run_one",
+    "run_sweep",
+    "sweep_status",
+]

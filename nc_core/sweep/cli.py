@@ -1,0 +1,180 @@
+"""The ``sweep`` area of the command line: ``python -m nc_core sweep list|plan|run|status``.
+
+Examples::
+
+    python -m nc_core sweep list
+    python -m nc_core sweep plan main --profile paper
+    python -m nc_core sweep run fig4_heatmap --profile cpu
+    python -m nc_core sweep run main --profile smoke --backend ray --ray-num-cpus 2
+    python -m nc_core sweep run main --profile paper --backend ray --ray-address auto \
+        --device cuda --runs-per-gpu 2
+    python -m nc_core sweep status main --profile cpu
+
+GRID is a grid name (see ``sweep list``) or a path to a JSON / YAML grid file. Results go to
+``<root>/<grid>/`` (default root ``data/results``); rerunning skips finished runs and resumes
+interrupted ones. Invalid input exits with status 2 before anything runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .grids import PROFILE_NAMES, get_grid, grid_names
+from .runner import BACKENDS, check_datasets, check_runnable, estimate, run_sweep
+from .store import DEFAULT_ROOT, STATES, sweep_status
+
+__all__ = ["register"]
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``sweep`` subcommand (``list``, ``plan``, ``run``, ``status``) to the top-level parser."""
+    sweep = subparsers.add_parser(
+        "sweep", help="run the paper's grids (profiles paper/cpu/smoke) and inspect their results",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    sub = sweep.add_subparsers(dest="sweep_command", metavar="COMMAND")
+
+    lst = sub.add_parser("list", help="grid names with their run counts per profile")
+    lst.set_defaults(handler=_cmd_list)
+
+    def common(p: argparse.ArgumentParser, profile_default: str | None) -> None:
+        p.add_argument("grid", metavar="GRID", help="grid name or grid file (.json / .yaml)")
+        p.add_argument("--profile", default=profile_default, required=profile_default is None,
+                       help=f"one of {', '.join(PROFILE_NAMES)}" + (f" (default: {profile_default})"
+                                                                    if profile_default else ""))  # fmt: skip
+
+    plan = sub.add_parser("plan", help="how many runs a grid has at a profile and what they cost")
+    common(plan, None)
+    plan.add_argument("--verbose", action="store_true", help="also list the runs")
+    plan.set_defaults(handler=_cmd_plan)
+
+    run = sub.add_parser("run", help="run the pending runs of a grid (finished ones are skipped)")
+    common(run, "cpu")
+    run.add_argument("--backend", choices=BACKENDS, default="local", help="default: local")
+    run.add_argument("--workers", type=_positive_int, default=1,
+                     help="local backend: parallel processes (default 1: in this process)")  # fmt: skip
+    run.add_argument(
+        "--ray-address", default=None, help="ray backend: an existing cluster ('auto' or host:port)"
+    )
+    run.add_argument("--ray-num-cpus", type=_positive_int, default=None,
+                     help="ray backend: CPUs of the local Ray instance (default: all)")  # fmt: skip
+    run.add_argument("--cpus-per-run", type=_positive_int, default=1, help="ray backend: CPUs per task")
+    run.add_argument("--runs-per-gpu", type=_positive_int, default=1,
+                     help="ray backend with --device cuda: k runs share a GPU (num_gpus=1/k)")  # fmt: skip
+    run.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="default: cpu")
+    run.add_argument(
+        "--threads", type=_positive_int, default=None, help="local backend: torch threads per run"
+    )
+    run.add_argument("--max-runs", type=int, default=None, help="run at most N of the pending runs")
+    run.add_argument("--retry-diverged", action="store_true", help="run diverged runs again")
+    run.add_argument("--root", default=DEFAULT_ROOT, help=f"results root (default: {DEFAULT_ROOT})")
+    run.add_argument("--data-root", default="data", help="dataset root (default: data)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.set_defaults(handler=_cmd_run)
+
+    status = sub.add_parser("status", help="done / pending / failed / diverged / corrupt counts of a sweep")
+    common(status, "paper")
+    status.add_argument("--root", default=DEFAULT_ROOT, help=f"results root (default: {DEFAULT_ROOT})")
+    status.set_defaults(handler=_cmd_status)
+
+    def _no_command(args: argparse.Namespace) -> int:
+        sweep.print_help(sys.stderr)
+        return 2
+
+    sweep.set_defaults(handler=_no_command)
+
+
+def _error(err: Exception) -> int:
+    print(f"error: {err}", file=sys.stderr, flush=True)
+    return 2
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    print(f"{'grid':<20} v  " + "".join(f"{p:>8}" for p in PROFILE_NAMES) + "  source / notes")
+    for name in grid_names():
+        g = get_grid(name)
+        counts = "".join(f"{len(g.expand(p)):>8}" for p in PROFILE_NAMES)
+        print(f"{name:<20} {g.version}  {counts}  {g.source}")
+        print(f"{'':<24}{g.title}")
+        for choice in g.choices:
+            print(f"{'':<24}choice: {choice}")
+        if g.requires:
+            print(f"{'':<24}NOT RUNNABLE: needs {g.requires}")
+    return 0
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    try:
+        g = get_grid(args.grid)
+        runs = g.expand(args.profile)
+    except ValueError as err:
+        return _error(err)
+    prof = g.profile(args.profile)
+    est = estimate(runs)
+    print(f"grid {g.name} v{g.version} ({g.source}) at profile {args.profile}: {est['runs']:,} runs, "
+          f"{est['epochs']:,} epochs in total")  # fmt: skip
+    print(f"profile: {prof['note']}")
+    print(f"  overrides: {prof['overrides'] or 'none'}")
+    if prof["select"] or prof["block_select"]:
+        print(f"  selection: {prof['select']} {prof['block_select'] or ''}")
+    for block in g.blocks:
+        n = sum(1 for r in runs if r.block == block.name)
+        print(
+            f"  block {block.name}: {n} runs; axes "
+            + ", ".join(f"{a} ({len(v)})" for a, v in block.axes.items())
+        )
+    print(f"estimated cost: {est['gpu_hours']:,.2f} GPU-hours on one H100, "
+          f"{est['cpu_hours']:,.2f} hours on a 2-core CPU")  # fmt: skip
+    print(f"how: {est['method']}")
+    if g.requires:
+        print(f"NOT RUNNABLE here: needs {g.requires}")
+    if args.verbose:
+        for r in runs:
+            c = r.config
+            print(f"  {r.run_id}  {c.model}/{c.dataset}/{c.optimizer} lr={c.lr:g} momentum={c.momentum:g} "
+                  f"wd={c.weight_decay:g} epochs={c.epochs}")  # fmt: skip
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    if args.backend != "ray" and (args.ray_address or args.ray_num_cpus):
+        return _error(ValueError("--ray-address / --ray-num-cpus need --backend ray"))
+    try:
+        g = get_grid(args.grid)
+        check_runnable(g)
+        check_datasets(g.expand(args.profile), args.data_root)
+        summary = run_sweep(
+            g, args.profile, root=args.root, data_root=args.data_root, backend=args.backend,
+            workers=args.workers, device=args.device, max_runs=args.max_runs,
+            retry_diverged=args.retry_diverged, ray_address=args.ray_address, ray_num_cpus=args.ray_num_cpus,
+            cpus_per_run=args.cpus_per_run, runs_per_gpu=args.runs_per_gpu, threads=args.threads,
+            progress=not args.no_progress,
+        )  # fmt: skip
+    except ValueError as err:
+        return _error(err)
+    ran = ", ".join(f"{v} {k}" for k, v in summary["statuses"].items()) or "nothing"
+    print(f"{g.name}/{args.profile}: {summary['planned']} planned, {summary['skipped']} already done, "
+          f"ran {summary['ran']} of {summary['todo']} to do ({ran}) -> {args.root}/{g.name}")  # fmt: skip
+    return 1 if summary["statuses"].get("failed") else 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    try:
+        st = sweep_status(args.grid, args.profile, root=args.root)
+        g = get_grid(args.grid)
+    except ValueError as err:
+        return _error(err)
+    c = st["counts"]
+    print(f"{g.name}/{args.profile} under {args.root}: {st['total']} runs: " + ", ".join(
+        f"{c[s]} {s}" for s in STATES if c[s] or s in ("completed", "pending")))  # fmt: skip
+    for run_id, detail in st["problems"].items():
+        print(f"  {run_id}: {st['states'][run_id]}: {detail.splitlines()[0] if detail else ''}")
+    return 0

@@ -1,0 +1,363 @@
+"""The paper's experiments as versioned grid definitions (plain data; see :mod:`nc_core.sweep.grids`).
+
+Values are copied from the paper (arXiv 2602.16642): Section 3.1, Table 3 and Appendix D.1 for the main
+grid; Figure 4, Section 3.4 / Figure 7, Appendix D.4.1 (Figures 13-14), D.4.2 (Figure 15), D.4.4
+(Figures 17-18) and D.4.5 for the others. Where the paper leaves a value open, the choice made here
+is written in the grid's ``choices`` entry (and shown by ``python -m nc_core sweep list``).
+
+Bump a grid's ``version`` whenever its values change: the version is stored with every record.
+
+Format of one grid (a grid *file* -- JSON or YAML -- has the same keys):
+
+* ``name``, ``version``, ``title``, ``source``, ``choices`` (list of strings), ``requires`` (``None``
+  or why ``sweep run`` must refuse the grid);
+* ``fixed``: RunConfig fields shared by every run;
+* ``blocks``: list of ``{"name", "fixed", "axes"}``; every block is the cartesian product of its
+  ``axes`` (field -> list of values, in order). An axis named ``"a+b"`` varies two fields together:
+  its values are pairs ``[a, b]``;
+* ``profiles``: profile name -> ``{"overrides", "select", "block_select", "note"}`` extending the
+  defaults of :data:`nc_core.sweep.grids.DEFAULT_PROFILES` (``paper`` changes nothing).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["PAPER_GRIDS"]
+
+# Table 3 / Appendix D.1
+MOMENTA = [0.0, 0.5, 0.7, 0.9, 0.95, 0.98]
+WD_COUPLED = [0.0, 5e-5, 5e-4, 5e-3, 0.05, 0.5]  # SGD, SGDW, Adam, Signum
+WD_DECOUPLED_ADAPTIVE = [0.0, 5e-4, 0.05, 0.5, 5.0, 10.0]  # AdamW, SignumW
+LR_SGD = [0.001, 0.01, 0.0679]  # SGD, SGDW
+LR_ADAPTIVE = [0.001, 0.005, 0.01]  # Adam, AdamW, Signum, SignumW
+PAPER_PROTOCOL = {"epochs": 200, "batch_size": 128, "beta2": 0.999, "lr_schedule": "step"}
+
+MAIN: dict[str, Any] = {
+    "name": "main",
+    "version": 1,
+    "title": "Coupled vs decoupled weight decay: 2 architectures x 3 datasets x 6 optimizers",
+    "source": "Section 3.1, Table 3, Appendix D.1 (Figures 1-3, 5, 19-43; Tables 1, 2, 4, 5)",
+    "choices": [],
+    "requires": None,
+    "fixed": dict(PAPER_PROTOCOL),
+    "blocks": [
+        {
+            "name": "sgd-family",
+            "fixed": {},
+            "axes": {
+                "model": ["resnet9", "vgg9"],
+                "dataset": ["mnist", "fashionmnist", "cifar10"],
+                "optimizer": ["sgd", "sgdw"],
+                "lr": LR_SGD,
+                "momentum": MOMENTA,
+                "weight_decay": WD_COUPLED,
+            },
+        },
+        {
+            "name": "adaptive-coupled",
+            "fixed": {},
+            "axes": {
+                "model": ["resnet9", "vgg9"],
+                "dataset": ["mnist", "fashionmnist", "cifar10"],
+                "optimizer": ["adam", "signum"],
+                "lr": LR_ADAPTIVE,
+                "momentum": MOMENTA,
+                "weight_decay": WD_COUPLED,
+            },
+        },
+        {
+            "name": "adaptive-decoupled",
+            "fixed": {},
+            "axes": {
+                "model": ["resnet9", "vgg9"],
+                "dataset": ["mnist", "fashionmnist", "cifar10"],
+                "optimizer": ["adamw", "signumw"],
+                "lr": LR_ADAPTIVE,
+                "momentum": MOMENTA,
+                "weight_decay": WD_DECOUPLED_ADAPTIVE,
+            },
+        },
+    ],
+    "profiles": {
+        "cpu": {
+            "select": {
+                "model": ["resnet9"],
+                "dataset": ["fashionmnist"],
+                "momentum": [0.0, 0.9],
+                "weight_decay": [0.0, 5e-4, 0.05, 0.5, 5.0],
+            },
+            "block_select": {
+                "sgd-family": {"lr": [0.01]},
+                "adaptive-coupled": {"lr": [0.001]},
+                "adaptive-decoupled": {"lr": [0.001]},
+            },
+            "note": "ResNet9 on FashionMNIST (the paper's headline setting), one LR per family, "
+            "momentum {0, 0.9}, weight decay from 0 to the top of each optimizer's range",
+        },
+        "smoke": {
+            "select": {
+                "dataset": ["fashionmnist"],
+                "lr": [0.001],
+                "momentum": [0.9],
+                "weight_decay": [0.0, 0.5],
+            },
+        },
+    },
+}
+
+FIG4_HEATMAP: dict[str, Any] = {
+    "name": "fig4_heatmap",
+    "version": 1,
+    "title": "Momentum x weight decay heatmap, SGD on ResNet9 / FashionMNIST",
+    "source": "Figure 4 (Section 3.2)",
+    "choices": [
+        "LR 0.001: Figure 4 does not state it; Appendix D.4.1 says the Figure 14 runs, 'selected runs "
+        "from Figure 4', use LR 0.001",
+        "the same configurations as the main grid's SGD / ResNet9 / FashionMNIST / LR 0.001 slice (same "
+        "run ids), stored separately under this grid",
+    ],
+    "requires": None,
+    "fixed": {
+        **PAPER_PROTOCOL,
+        "model": "resnet9",
+        "dataset": "fashionmnist",
+        "optimizer": "sgd",
+        "lr": 0.001,
+    },
+    "blocks": [{"name": "heatmap", "fixed": {}, "axes": {"momentum": MOMENTA, "weight_decay": WD_COUPLED}}],
+    "profiles": {
+        "cpu": {"select": {"momentum": [0.0, 0.5, 0.9, 0.98], "weight_decay": [0.0, 5e-4, 5e-3, 0.05]}},
+        "smoke": {"select": {"momentum": [0.0, 0.9], "weight_decay": [0.0, 0.05]}},
+    },
+}
+
+FIG7_INTERPOLATION: dict[str, Any] = {
+    "name": "fig7_adam_adamw",
+    "version": 1,
+    "title": "Interpolating Adam and AdamW: coupled share of a fixed total decay 5e-4",
+    "source": "Section 3.4, Figure 7",
+    "choices": [
+        "coupled share in {0, 1e-4, 2e-4, 3e-4, 4e-4, 5e-4} (the paper sweeps 0 to 5e-4 without listing "
+        "the values); 0 is AdamW, 5e-4 is Adam",
+        "LR 0.001 (not stated in the paper; the smallest LR of the main grid for Adam/AdamW)",
+    ],
+    "requires": None,
+    "fixed": {
+        **PAPER_PROTOCOL,
+        "model": "resnet9",
+        "dataset": "mnist",
+        "optimizer": "adam_adamw",
+        "lr": 0.001,
+        "momentum": 0.9,
+        "weight_decay": 5e-4,
+    },  # fmt: skip
+    "blocks": [
+        {
+            "name": "interpolation",
+            "fixed": {},
+            "axes": {"coupled_weight_decay": [0.0, 1e-4, 2e-4, 3e-4, 4e-4, 5e-4]},
+        }
+    ],
+    "profiles": {"smoke": {"select": {"coupled_weight_decay": [0.0, 5e-4]}}},
+}
+
+FIG13_EPOCHS_ADAM: dict[str, Any] = {
+    "name": "fig13_epochs_adam",
+    "version": 1,
+    "title": "Epochs ablation: Adam and AdamW on ResNet9 / FashionMNIST for 2000 epochs",
+    "source": "Appendix D.4.1, Figure 13",
+    "choices": [
+        "weight decay values: the main grid's list of each optimizer (the paper does not list them)",
+        "NC metrics every 50 epochs (+ 8 log-spaced early points): the history gives the trajectory",
+    ],
+    "requires": None,
+    "fixed": {
+        **PAPER_PROTOCOL,
+        "epochs": 2000,
+        "model": "resnet9",
+        "dataset": "fashionmnist",
+        "lr": 0.0005,
+        "momentum": 0.9,
+        "metric_every": 50,
+    },  # fmt: skip
+    "blocks": [
+        {"name": "adam", "fixed": {"optimizer": "adam"}, "axes": {"weight_decay": WD_COUPLED}},
+        {"name": "adamw", "fixed": {"optimizer": "adamw"}, "axes": {"weight_decay": WD_DECOUPLED_ADAPTIVE}},
+    ],
+    "profiles": {
+        "cpu": {
+            "overrides": {"epochs": 150, "metric_every": 10},
+            "select": {"weight_decay": [0.0, 5e-4, 0.05, 5.0]},
+        },
+        "smoke": {"select": {"weight_decay": [0.0, 0.05]}},
+    },
+}
+
+FIG14_EPOCHS_SGD: dict[str, Any] = {
+    "name": "fig14_epochs_sgd",
+    "version": 1,
+    "title": "Epochs ablation: selected SGD runs of Figure 4 for 2000 epochs",
+    "source": "Appendix D.4.1, Figure 14",
+    "choices": [
+        "'up to 2000 epochs': one 2000-epoch run per point, NC metrics every 50 epochs (+ 8 log-spaced "
+        "early points)",
+    ],
+    "requires": None,
+    "fixed": {
+        **PAPER_PROTOCOL,
+        "epochs": 2000,
+        "model": "resnet9",
+        "dataset": "fashionmnist",
+        "optimizer": "sgd",
+        "lr": 0.001,
+        "metric_every": 50,
+    },  # fmt: skip
+    "blocks": [
+        {
+            "name": "selected",
+            "fixed": {},
+            "axes": {
+                "momentum+weight_decay": [
+                    [0.0, 0.0],
+                    [0.97, 5e-5],
+                    [0.0, 5e-4],
+                    [0.9, 5e-4],
+                    [0.9, 0.0],
+                    [0.95, 0.0025],
+                ]  # fmt: skip
+            },
+        }
+    ],
+    "profiles": {
+        "cpu": {"overrides": {"epochs": 150, "metric_every": 10}},
+        "smoke": {"select": {"momentum+weight_decay": [[0.0, 0.0], [0.95, 0.0025]]}},
+    },
+}
+
+UFM: dict[str, Any] = {
+    "name": "ufm",
+    "version": 1,
+    "title": "Unconstrained feature model: d=512, K=10, N=10,000; Adam, AdamW, SGD (momentum 0.9)",
+    "source": "Appendix D.4.2, Figure 15",
+    "choices": [
+        "weight decay in {0, 1e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.05} (the paper: 'ranging from 0.0 to 0.05')",
+        "200 epochs, batch 128, step LR decay at 1/3 and 2/3 (the main protocol; not stated for the UFM)",
+    ],
+    "requires": None,
+    "fixed": {
+        **PAPER_PROTOCOL,
+        "model": "ufm",
+        "dataset": "ufm",
+        "momentum": 0.9,
+        "model_kwargs": {"feature_dim": 512},
+        "data_kwargs": {"num_samples": 10000, "num_classes": 10},
+    },  # fmt: skip
+    "blocks": [
+        {
+            "name": "ufm",
+            "fixed": {},
+            "axes": {
+                "optimizer": ["adam", "adamw", "sgd"],
+                "lr": [0.1, 0.3, 0.5, 1.0],
+                "weight_decay": [0.0, 1e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.05],
+            },
+        }
+    ],
+    "profiles": {
+        "cpu": {
+            "overrides": {"width": 1.0, "subset_per_class": None, "epochs": 100, "metric_every": 10},
+            "select": {"weight_decay": [0.0, 5e-4, 5e-3, 0.05]},
+            "note": "the full UFM (N = 10,000, d = 512) is cheap on a CPU; only epochs and WD points shrink",
+        },
+        "smoke": {
+            "overrides": {"width": 1.0, "subset_per_class": None, "data_kwargs": {"num_samples": 200}},
+            "select": {"lr": [0.1], "weight_decay": [0.0, 0.05]},
+        },
+    },
+}
+
+VIT: dict[str, Any] = {
+    "name": "vit",
+    "version": 1,
+    "title": "ViT (hidden 512, 6 layers, 8 heads) on CIFAR10: Adam, SGD, AdamW",
+    "source": "Appendix D.4.5 (Figure 45)",
+    "choices": ["the paper drops runs below 50% training accuracy in its plots; the grid keeps all runs"],
+    "requires": None,
+    "fixed": {
+        "epochs": 200,
+        "batch_size": 512,
+        "beta2": 0.999,
+        "lr_schedule": "cosine",
+        "lr": 1e-3,
+        "model": "vit",
+        "dataset": "cifar10",
+        "decay_norm_and_bias": False,
+    },  # fmt: skip
+    "blocks": [
+        {
+            "name": "coupled",
+            "fixed": {},
+            "axes": {
+                "optimizer": ["adam", "sgd"],
+                "momentum": [0.0, 0.8, 0.9, 0.95],
+                "weight_decay": [0.0, 1e-5, 1e-4, 5e-4, 1e-3, 0.05, 0.5],
+            },
+        },
+        {
+            "name": "adamw",
+            "fixed": {"optimizer": "adamw"},
+            "axes": {
+                "momentum": [0.0, 0.8, 0.9, 0.95],
+                "weight_decay": [0.0, 1e-4, 0.05, 0.5, 1.0, 2.0, 4.0],
+            },
+        },
+    ],
+    "profiles": {
+        "cpu": {"select": {"momentum": [0.0, 0.9], "weight_decay": [0.0, 1e-4, 0.05, 0.5, 2.0]}},
+        "smoke": {
+            "overrides": {"dataset": "fashionmnist"},
+            "select": {"momentum": [0.9], "weight_decay": [0.0, 0.5]},
+            "note": "CIFAR-10 cannot be fetched offline: the smoke profile runs the ViT code path on "
+            "FashionMNIST (recorded in the run's overrides)",
+        },
+    },
+}
+
+RESNET50_IMAGENET: dict[str, Any] = {
+    "name": "resnet50_imagenet",
+    "version": 1,
+    "title": "ResNet50 on ImageNet-1K: Adam and AdamW",
+    "source": "Appendix D.4.4, Figures 17-18",
+    "choices": ["batch size 128 (not stated for this experiment)"],
+    "requires": "ImageNet-1K and a ResNet50 model, which nc_core does not provide; the grid is defined for "
+    "the record (plan and list work) but cannot be run",
+    "fixed": {**PAPER_PROTOCOL, "epochs": 90, "lr": 3e-4, "model": "resnet50", "dataset": "imagenet"},
+    "blocks": [
+        {
+            "name": "adam-adamw",
+            "fixed": {},
+            "axes": {
+                "optimizer": ["adam", "adamw"],
+                "momentum": [0.0, 0.5, 0.9],
+                "weight_decay": [0.0, 1e-5, 1e-4, 1e-3],
+            },
+        }
+    ],
+    "profiles": {},
+}
+
+#: Every experiment of the paper, by name.
+PAPER_GRIDS: dict[str, dict[str, Any]] = {
+    g["name"]: g
+    for g in (
+        MAIN,
+        FIG4_HEATMAP,
+        FIG7_INTERPOLATION,
+        FIG13_EPOCHS_ADAM,
+        FIG14_EPOCHS_SGD,
+        UFM,
+        VIT,
+        RESNET50_IMAGENET,
+    )  # fmt: skip
+}

@@ -1,0 +1,418 @@
+"""Grids (named, versioned experiments) and profiles (how a grid is scaled), expanded to RunConfigs.
+
+A :class:`Grid` is a list of blocks, each the cartesian product of its axes, on top of fixed RunConfig
+fields. A profile scales a grid without changing its axes or code path: it overrides scale fields
+(width, data subset, epochs, metric cadence, ...) and may keep a *subset* of each axis' values
+(``select`` for every block, ``block_select`` per block). Every planned run carries the profile's
+name, the fields it changed (relative to the ``paper`` run of the same grid point) and its selection,
+and the store writes them with the record.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import math
+import typing
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..models import MODEL_NAMES
+from ..optim import OPTIMIZER_NAMES
+from ..train import RunConfig
+from ..train.engine import IMAGE_DATASETS, SYNTHETIC_DATASETS
+from .definitions import PAPER_GRIDS
+
+__all__ = [
+    "DEFAULT_PROFILES",
+    "PROFILE_NAMES",
+    "Grid",
+    "PlannedRun",
+    "get_grid",
+    "grid_names",
+    "load_grid_file",
+    "plan",
+]
+
+_CONFIG_FIELDS = {f.name for f in dataclasses.fields(RunConfig)} - {"device", "compile", "eval_batch_size"}
+_MERGED_DICT_FIELDS = ("model_kwargs", "data_kwargs")
+_SCHEDULES = ("step", "cosine", "constant")
+
+#: Profiles every grid has; a grid's own ``profiles`` entry extends these (overrides merged key by key,
+#: ``select`` / ``block_select`` / ``note`` taken from the grid when given).
+DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
+    "paper": {
+        "overrides": {},
+        "note": "the paper's exact protocol: full data, full width, every grid point",
+    },
+    "cpu": {
+        "overrides": {"width": 0.125, "subset_per_class": 500, "epochs": 30, "metric_every": 5},
+        "note": "CPU scale: width 1/8, 500 training (and test) samples per class, 30 epochs, a subset "
+        "of the grid points chosen so that the paper's qualitative claims can still show",
+    },
+    "smoke": {
+        "overrides": {
+            "width": 0.0625,
+            "subset_per_class": 20,
+            "epochs": 2,
+            "metric_every": 1,
+            "metric_log_points": 0,
+        },  # fmt: skip
+        "note": "CI scale: width 1/16, 20 samples per class, 2 epochs, 1-2 values per axis",
+    },
+}
+PROFILE_NAMES: tuple[str, ...] = tuple(DEFAULT_PROFILES)
+
+
+def _fields_of(axis: str) -> list[str]:
+    return axis.split("+")
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equality of grid values, with a relative tolerance for floats (YAML/JSON round trips)."""
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=0.0)
+    return a == b
+
+
+def _merge(base: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in changes.items():
+        if key in _MERGED_DICT_FIELDS and isinstance(value, Mapping):
+            out[key] = {**out.get(key, {}), **value}
+        else:
+            out[key] = value
+    return out
+
+
+@dataclass(frozen=True)
+class Block:
+    """One cartesian product of axes on top of the grid's (and the block's own) fixed fields."""
+
+    name: str
+    fixed: dict[str, Any]
+    axes: dict[str, list[Any]]
+
+    def points(self, select: Mapping[str, list[Any]] | None = None) -> list[dict[str, Any]]:
+        """The block's grid points (field -> value), keeping only ``select``-ed values of each axis."""
+        select = select or {}
+        values = []
+        for axis, vals in self.axes.items():
+            keep = select.get(axis)
+            chosen = vals if keep is None else [v for v in vals if any(_same(v, k) for k in keep)]
+            if not chosen:
+                raise ValueError(
+                    f"block {self.name!r}: the selection {keep!r} keeps no value of axis {axis!r} {vals!r}"
+                )
+            values.append(chosen)
+        out = []
+        for combo in itertools.product(*values):
+            point: dict[str, Any] = {}
+            for axis, value in zip(self.axes, combo, strict=True):
+                names = _fields_of(axis)
+                point.update(zip(names, value if len(names) > 1 else [value], strict=True))
+            out.append(point)
+        return out
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run of a grid at a profile: the RunConfig and what the profile did to it."""
+
+    grid: str
+    grid_version: int
+    profile: str
+    config: RunConfig
+    overrides: dict[str, Any]
+    select: dict[str, Any]
+    block: str = ""
+
+    @property
+    def run_id(self) -> str:
+        """The run id of :attr:`config`."""
+        return self.config.run_id
+
+    def overrides_json(self) -> str:
+        """The fields the profile changed (relative to the paper run of this point), as JSON."""
+        return json.dumps(self.overrides, sort_keys=True, default=str)
+
+    def select_json(self) -> str:
+        """The profile's selection of axis values, as JSON."""
+        return json.dumps(self.select, sort_keys=True, default=str)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A named, versioned experiment: blocks of axes over RunConfig fields plus profiles.
+
+    Build one with :meth:`from_dict` (validates everything) or take the paper's with :func:`get_grid`.
+    """
+
+    name: str
+    version: int
+    title: str
+    source: str
+    fixed: dict[str, Any]
+    blocks: tuple[Block, ...]
+    profiles: dict[str, dict[str, Any]]
+    choices: tuple[str, ...] = ()
+    requires: str | None = None
+    spec: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, Any]) -> Grid:
+        """Build and validate a grid from its definition (see :mod:`nc_core.sweep.definitions`).
+
+        Raises:
+            ValueError: missing name, unknown field, unknown optimizer / model / dataset / schedule,
+                an invalid value (negative LR or weight decay, momentum outside [0, 1), ...), an empty
+                axis or grid, or a profile whose selection empties a block.
+        """
+        if not isinstance(spec, Mapping):
+            raise ValueError(f"a grid definition must be a mapping, got {type(spec).__name__}")
+        name = spec.get("name")
+        if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
+            raise ValueError(f"grid needs a 'name' usable as a folder name, got {name!r}")
+        version = spec.get("version", 1)
+        if not isinstance(version, int) or version < 1:
+            raise ValueError(f"grid {name!r}: version must be an integer >= 1, got {version!r}")
+        known = {"name", "version", "title", "source", "choices", "requires", "fixed", "blocks", "profiles"}
+        if unknown := set(spec) - known:
+            raise ValueError(f"grid {name!r}: unknown keys {sorted(unknown)}; allowed: {sorted(known)}")
+        fixed = dict(spec.get("fixed") or {})
+        _check_fields(name, "fixed", fixed)
+        raw_blocks = spec.get("blocks") or []
+        if not raw_blocks:
+            raise ValueError(f"grid {name!r} is empty: it has no blocks")
+        blocks = []
+        for i, b in enumerate(raw_blocks):
+            bname = str(b.get("name", f"block{i}"))
+            bfixed = dict(b.get("fixed") or {})
+            _check_fields(name, f"block {bname!r} fixed", bfixed)
+            axes = {
+                str(k): list(v) if isinstance(v, list | tuple) else v
+                for k, v in (b.get("axes") or {}).items()
+            }
+            for axis, vals in axes.items():
+                _check_fields(name, f"block {bname!r} axes", dict.fromkeys(_fields_of(axis)))
+                if not isinstance(vals, list) or not vals:
+                    raise ValueError(
+                        f"grid {name!r}, block {bname!r}: axis {axis!r} is empty (an empty grid)"
+                    )
+                width = len(_fields_of(axis))
+                if width > 1 and any(not isinstance(v, list | tuple) or len(v) != width for v in vals):
+                    raise ValueError(
+                        f"grid {name!r}, block {bname!r}: values of {axis!r} must be {width}-tuples"
+                    )
+            blocks.append(Block(bname, bfixed, axes))
+        profiles: dict[str, dict[str, Any]] = {}
+        own = dict(spec.get("profiles") or {})
+        if unknown := set(own) - set(PROFILE_NAMES):
+            raise ValueError(
+                f"grid {name!r}: unknown profiles {sorted(unknown)}; profiles are {PROFILE_NAMES}"
+            )
+        for pname, default in DEFAULT_PROFILES.items():
+            mine = dict(own.get(pname) or {})
+            if unknown := set(mine) - {"overrides", "select", "block_select", "note"}:
+                raise ValueError(f"grid {name!r}, profile {pname!r}: unknown keys {sorted(unknown)}")
+            overrides = _merge(default.get("overrides", {}), mine.get("overrides") or {})
+            _check_fields(name, f"profile {pname!r} overrides", overrides)
+            profiles[pname] = {
+                "overrides": overrides,
+                "select": dict(mine.get("select") or {}),
+                "block_select": {k: dict(v) for k, v in (mine.get("block_select") or {}).items()},
+                "note": mine.get("note") or default.get("note", ""),
+            }
+        grid = cls(
+            name=name, version=version, title=str(spec.get("title", "")), source=str(spec.get("source", "")),
+            fixed=fixed, blocks=tuple(blocks), profiles=profiles, choices=tuple(spec.get("choices") or ()),
+            requires=spec.get("requires"), spec=dict(spec),
+        )  # fmt: skip
+        for pname in PROFILE_NAMES:  # expands and validates every run of every profile
+            grid.expand(pname)
+        return grid
+
+    @property
+    def runnable(self) -> bool:
+        """Whether ``sweep run`` may run this grid (``requires`` is unset)."""
+        return self.requires is None
+
+    def axes(self) -> dict[str, list[str]]:
+        """Block name -> the axis names of that block (the grid's shape)."""
+        return {b.name: list(b.axes) for b in self.blocks}
+
+    def profile(self, profile: str) -> dict[str, Any]:
+        """The resolved profile ``{"overrides", "select", "block_select", "note"}``.
+
+        Raises:
+            ValueError: unknown profile (the message lists the known ones).
+        """
+        if profile not in self.profiles:
+            raise ValueError(f"unknown profile {profile!r}; profiles are: {', '.join(self.profiles)}")
+        return self.profiles[profile]
+
+    def expand(self, profile: str = "paper") -> list[PlannedRun]:
+        """Every run of the grid at ``profile``, in a stable order (blocks, then axes, last fastest).
+
+        Raises:
+            ValueError: unknown profile, an empty selection, or an invalid configuration.
+        """
+        prof = self.profile(profile)
+        overrides = prof["overrides"]
+        runs, seen = [], set()
+        for block in self.blocks:
+            for axis in overrides:
+                if any(axis in _fields_of(a) for a in block.axes):
+                    raise ValueError(
+                        f"grid {self.name!r}, profile {profile!r}: override of axis field {axis!r} changes "
+                        "the grid's shape; use 'select' to keep a subset of its values"
+                    )
+            select = {**prof["select"], **prof["block_select"].get(block.name, {})}
+            for sel_axis in select:
+                if sel_axis not in block.axes and sel_axis not in self._all_axes():
+                    raise ValueError(
+                        f"grid {self.name!r}, profile {profile!r}: selects unknown axis {sel_axis!r}"
+                    )
+            select = {k: v for k, v in select.items() if k in block.axes}
+            for point in block.points(select):
+                paper_fields = {**self.fixed, **block.fixed, **point}
+                fields = _merge(paper_fields, overrides)
+                config = self._config(fields, f"block {block.name!r}")
+                paper = self._config(paper_fields, f"block {block.name!r}")
+                paper_d = dataclasses.asdict(paper)
+                changed = {k: v for k, v in dataclasses.asdict(config).items() if v != paper_d[k]}
+                if config.run_id in seen:
+                    continue  # duplicate points (overlapping blocks) run once
+                seen.add(config.run_id)
+                runs.append(PlannedRun(self.name, self.version, profile, config, changed, select, block.name))
+        if not runs:
+            raise ValueError(f"grid {self.name!r} at profile {profile!r} is empty")
+        return runs
+
+    def _all_axes(self) -> set[str]:
+        return {a for b in self.blocks for a in b.axes}
+
+    def _config(self, fields: dict[str, Any], where: str) -> RunConfig:
+        ctx = f"grid {self.name!r}, {where}"
+        try:
+            config = RunConfig(**fields)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{ctx}: {err}") from None
+        _check_config(config, ctx, strict_names=self.runnable)
+        return config
+
+
+def _check_fields(grid: str, where: str, fields: Mapping[str, Any]) -> None:
+    if unknown := set(fields) - _CONFIG_FIELDS:
+        raise ValueError(
+            f"grid {grid!r}, {where}: unknown RunConfig fields {sorted(unknown)}; "
+            f"known: {sorted(_CONFIG_FIELDS)}"
+        )
+
+
+def _check_config(config: RunConfig, ctx: str, *, strict_names: bool = True) -> None:
+    """Checks RunConfig itself leaves to later (optimizer, model, dataset names; value ranges)."""
+    problems = []
+    if config.optimizer not in OPTIMIZER_NAMES:
+        problems.append(f"unknown optimizer {config.optimizer!r} (valid: {', '.join(OPTIMIZER_NAMES)})")
+    if strict_names and config.model not in MODEL_NAMES:
+        problems.append(f"unknown model {config.model!r} (valid: {', '.join(MODEL_NAMES)})")
+    if strict_names and config.dataset not in IMAGE_DATASETS + SYNTHETIC_DATASETS:
+        problems.append(
+            f"unknown dataset {config.dataset!r} (valid: {', '.join(IMAGE_DATASETS + SYNTHETIC_DATASETS)})"
+        )
+    if config.lr_schedule not in _SCHEDULES:
+        problems.append(f"unknown lr_schedule {config.lr_schedule!r} (valid: {', '.join(_SCHEDULES)})")
+    if not 0 <= config.momentum < 1:
+        problems.append(f"momentum must be in [0, 1) (got {config.momentum})")
+    if not 0 <= config.beta2 < 1:
+        problems.append(f"beta2 must be in [0, 1) (got {config.beta2})")
+    if config.weight_decay < 0:
+        problems.append(f"weight_decay must be >= 0 (got {config.weight_decay})")
+    if config.coupled_weight_decay is not None:
+        if config.optimizer != "adam_adamw":
+            problems.append(f"coupled_weight_decay is only for adam_adamw (optimizer {config.optimizer!r})")
+        elif not 0 <= config.coupled_weight_decay <= config.weight_decay * (1 + 1e-12):
+            problems.append(
+                f"coupled_weight_decay must be in [0, weight_decay={config.weight_decay}] "
+                f"(got {config.coupled_weight_decay})"
+            )
+    if problems:
+        raise ValueError(f"{ctx}: " + "; ".join(problems))
+
+
+# -- registry -------------------------------------------------------------------------------------------
+
+_CACHE: dict[str, Grid] = {}
+
+
+def grid_names() -> list[str]:
+    """Names of the paper's grids, in definition order."""
+    return list(PAPER_GRIDS)
+
+
+def load_grid_file(path: str | Path) -> Grid:
+    """Read and validate a grid file (``.json``, or ``.yaml`` / ``.yml`` with PyYAML installed).
+
+    Raises:
+        ValueError: unreadable file or invalid grid.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise ValueError(f"cannot read grid file {path}: {err}") from None
+    try:
+        if path.suffix in (".yaml", ".yml"):
+            import yaml  # optional: only for YAML grid files
+
+            spec = yaml.safe_load(text)
+        else:
+            spec = json.loads(text)
+    except Exception as err:  # noqa: BLE001 - any parse error becomes a clear ValueError
+        raise ValueError(f"cannot parse grid file {path}: {err}") from None
+    return Grid.from_dict(spec)
+
+
+def get_grid(name_or_path: str | Path | Grid) -> Grid:
+    """A paper grid by name (see :func:`grid_names`), or a grid file by path, validated.
+
+    Raises:
+        ValueError: unknown name (the message lists the known ones) or an invalid grid file.
+    """
+    if isinstance(name_or_path, Grid):
+        return name_or_path
+    key = str(name_or_path)
+    if key in PAPER_GRIDS:
+        if key not in _CACHE:
+            _CACHE[key] = Grid.from_dict(PAPER_GRIDS[key])
+        return _CACHE[key]
+    if key.endswith((".json", ".yaml", ".yml")) or Path(key).is_file():
+        return load_grid_file(key)
+    raise ValueError(
+        f"unknown grid {key!r}; grids: {', '.join(PAPER_GRIDS)} (or a path to a .json/.yaml file)"
+    )
+
+
+def plan(grid: str | Path | Grid, profile: str = "paper") -> list[PlannedRun]:
+    """Shorthand for ``get_grid(grid).expand(profile)``."""
+    return get_grid(grid).expand(profile)
+
+
+def field_types() -> dict[str, Any]:
+    """RunConfig field name -> its resolved annotation (for typing stored records)."""
+    return typing.get_type_hints(RunConfig)
+
+
+def unique(items: Iterable[Any]) -> list[Any]:
+    """Order-preserving de-duplication."""
+    out: list[Any] = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out

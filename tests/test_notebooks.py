@@ -1,0 +1,41 @@
+"""Every chapter notebook runs end to end at the smoke profile, through the same papermill path as
+``make book``; the chapter registry, notebooks/ and _toc.yml agree."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+import yaml
+
+from nc_core.__main__ import main
+from nc_core.book import CHAPTERS, execute_chapter, get_chapter
+from nc_core.book.chapters import REPO_ROOT
+
+
+def test_registry_notebooks_and_toc_agree():
+    on_disk = {p.stem for p in (REPO_ROOT / "notebooks").glob("*.ipynb")}
+    assert on_disk == {c.name for c in CHAPTERS}
+    toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text())
+    files = [entry["file"] for entry in toc.get("chapters", [])]
+    assert files == [f"book/generated/{c.name}" for c in CHAPTERS]
+    for chapter in CHAPTERS:
+        nb = nbformat.read(chapter.notebook, as_version=4)
+        tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1 and "profile" in tagged[0].source, chapter.name
+        assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "commit notebooks clean"
+
+
+@pytest.mark.parametrize("name", [c.name for c in CHAPTERS])
+def test_chapter_runs_at_smoke_profile(name, tmp_path):
+    out = execute_chapter(get_chapter(name), "smoke", tmp_path, progress=False)
+    nb = nbformat.read(out, as_version=4)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
+    assert nb.metadata["papermill"]["parameters"]["profile"] == "smoke"
+
+
+def test_book_command_line_validates_names(capsys):
+    assert main(["book", "list"]) == 0
+    assert main(["book", "execute", "no-such-chapter"]) == 2
+    assert "unknown chapter" in capsys.readouterr().out
+    assert main(["book", "execute", "--profile", "huge"]) == 2

@@ -1,0 +1,405 @@
+"""Sweeps: the paper's grids and their counts, profiles, validation, the results store (typed, atomic,
+corruption detected), the local and Ray backends, and resuming a killed sweep."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from nc_core.__main__ import main
+from nc_core.sweep import (
+    CorruptRecordWarning,
+    Grid,
+    ResultStore,
+    get_grid,
+    grid_names,
+    load_histories,
+    load_results,
+    plan,
+    run_sweep,
+    sweep_status,
+)
+from nc_core.sweep.definitions import PAPER_GRIDS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+MOMENTA = [0.0, 0.5, 0.7, 0.9, 0.95, 0.98]
+WD_SMALL = [0.0, 5e-5, 5e-4, 5e-3, 0.05, 0.5]
+WD_LARGE = [0.0, 5e-4, 0.05, 0.5, 5.0, 10.0]
+
+
+def tiny_grid(name: str = "tiny", **fixed) -> dict:
+    """A synthetic grid (Gaussian classes + MLP, and the UFM): seconds on a CPU, no dataset files."""
+    return {
+        "name": name,
+        "version": 1,
+        "fixed": {
+            "model": "mlp",
+            "dataset": "gaussian",
+            "epochs": 6,
+            "batch_size": 32,
+            "subset_per_class": 30,
+            "metric_every": 3,
+            "metric_log_points": 0,
+            "model_kwargs": {"hidden": [32]},
+            "data_kwargs": {"num_classes": 4, "dim": 8},
+            "lr": 0.05,
+            **fixed,
+        },  # fmt: skip
+        "blocks": [
+            {"name": "mlp", "axes": {"optimizer": ["sgd", "adamw"], "weight_decay": [0.0, 5e-3]}},
+            {
+                "name": "ufm",
+                "fixed": {
+                    "model": "ufm",
+                    "dataset": "ufm",
+                    "subset_per_class": None,
+                    "model_kwargs": {"feature_dim": 16},
+                    "data_kwargs": {"num_samples": 40, "num_classes": 4},
+                    "optimizer": "adam",
+                },  # fmt: skip
+                "axes": {"weight_decay": [0.0, 0.05]},
+            },
+        ],
+        "profiles": {
+            "smoke": {
+                "overrides": {"width": 1.0, "subset_per_class": None},
+                "select": {"weight_decay": [5e-3, 0.05]},
+            },
+        },  # fmt: skip
+    }
+
+
+# -- grids -----------------------------------------------------------------------------------------------
+
+
+def test_main_grid_has_the_papers_3888_runs():
+    runs = plan("main", "paper")
+    # per (architecture, dataset, optimizer): 3 LRs x 6 momenta x 6 weight decays = 108 runs
+    assert 3 * 6 * 6 == 108
+    assert len(runs) == 2 * 3 * 6 * 108 == 3888
+    assert len({r.run_id for r in runs}) == 3888
+    counts = pd.Series([(r.config.model, r.config.dataset, r.config.optimizer) for r in runs]).value_counts()
+    assert len(counts) == 2 * 3 * 6 and (counts == 108).all()
+    cfgs = [r.config for r in runs]
+    for opt in ("sgd", "sgdw", "adam", "adamw", "signum", "signumw"):
+        mine = [c for c in cfgs if c.optimizer == opt]
+        wd = sorted({c.weight_decay for c in mine})
+        lr = sorted({c.lr for c in mine})
+        assert wd == (WD_LARGE if opt in ("adamw", "signumw") else WD_SMALL), opt
+        assert lr == ([0.001, 0.01, 0.0679] if opt in ("sgd", "sgdw") else [0.001, 0.005, 0.01]), opt
+        assert sorted({c.momentum for c in mine}) == MOMENTA
+    assert {(c.epochs, c.batch_size, c.beta2, c.lr_schedule, c.width, c.subset_per_class) for c in cfgs} == {
+        (200, 128, 0.999, "step", 1.0, None)
+    }
+
+
+def test_other_grids_have_the_papers_counts_and_values():
+    fig4 = [r.config for r in plan("fig4_heatmap")]
+    assert len(fig4) == 6 * 6
+    assert {(c.model, c.dataset, c.optimizer) for c in fig4} == {("resnet9", "fashionmnist", "sgd")}
+    assert (
+        sorted({c.momentum for c in fig4}) == MOMENTA and sorted({c.weight_decay for c in fig4}) == WD_SMALL
+    )
+    # the heatmap points are points of the main grid (same run ids)
+    assert {c.run_id for c in fig4} <= {r.run_id for r in plan("main")}
+
+    fig7 = [r.config for r in plan("fig7_adam_adamw")]
+    assert [c.coupled_weight_decay for c in fig7] == pytest.approx([0, 1e-4, 2e-4, 3e-4, 4e-4, 5e-4])
+    assert {(c.optimizer, c.weight_decay, c.momentum, c.model, c.dataset) for c in fig7} == {
+        ("adam_adamw", 5e-4, 0.9, "resnet9", "mnist")
+    }
+
+    fig13 = [r.config for r in plan("fig13_epochs_adam")]
+    assert len(fig13) == 6 + 6
+    assert {(c.lr, c.momentum, c.epochs) for c in fig13} == {(0.0005, 0.9, 2000)}
+
+    fig14 = [r.config for r in plan("fig14_epochs_sgd")]
+    assert [(c.momentum, c.weight_decay) for c in fig14] == [
+        (0, 0), (0.97, 5e-5), (0, 5e-4), (0.9, 5e-4), (0.9, 0), (0.95, 0.0025)
+    ]  # fmt: skip
+    assert {(c.optimizer, c.lr, c.epochs) for c in fig14} == {("sgd", 0.001, 2000)}
+
+    ufm = [r.config for r in plan("ufm")]
+    assert len(ufm) == 3 * 4 * 7
+    assert sorted({c.lr for c in ufm}) == [0.1, 0.3, 0.5, 1.0] and {c.momentum for c in ufm} == {0.9}
+    assert {c.weight_decay for c in ufm} >= {0.0, 0.05} and max(c.weight_decay for c in ufm) == 0.05
+    assert ufm[0].model_kwargs == {"feature_dim": 512} and ufm[0].data_kwargs["num_samples"] == 10_000
+
+    vit = [r.config for r in plan("vit")]
+    assert len(vit) == 2 * 4 * 7 + 4 * 7  # Adam, SGD: 4 momenta x 7 WD; AdamW: 4 x 7 (its own WD list)
+    assert sorted({c.weight_decay for c in vit if c.optimizer == "adamw"}) == [0, 1e-4, 0.05, 0.5, 1, 2, 4]
+    assert sorted({c.weight_decay for c in vit if c.optimizer == "adam"}) == [
+        0,
+        1e-5,
+        1e-4,
+        5e-4,
+        1e-3,
+        0.05,
+        0.5,
+    ]
+    assert {(c.batch_size, c.lr_schedule, c.lr, c.decay_norm_and_bias, c.dataset) for c in vit} == {
+        (512, "cosine", 1e-3, False, "cifar10")
+    }
+
+    r50 = get_grid("resnet50_imagenet")
+    assert len(r50.expand()) == 2 * 3 * 4 and not r50.runnable
+
+
+def test_profiles_record_overrides_and_keep_the_grid_shape():
+    for name in grid_names():
+        g = get_grid(name)
+        paper_runs = g.expand("paper")
+        paper_ids = {r.run_id for r in paper_runs}
+        assert all(r.overrides == {} for r in paper_runs)
+        for profile in ("cpu", "smoke"):
+            runs = g.expand(profile)
+            assert 0 < len(runs) <= len(paper_ids)
+            for r in runs:
+                assert r.profile == profile and r.overrides, (name, profile)
+                # undoing the recorded overrides gives a paper grid point: same axes, a subset of values
+                paper_values = {k: getattr(paper_runs[0].config, k) for k in r.overrides}
+                undone = r.config.replace(**{k: paper_values[k] for k in r.overrides})
+                assert undone.run_id in paper_ids, (name, profile, r.overrides)
+                assert json.loads(r.overrides_json()) == json.loads(json.dumps(r.overrides))
+    cpu = plan("main", "cpu")[0]
+    assert {k: cpu.overrides[k] for k in ("width", "subset_per_class", "epochs")} == {
+        "width": 0.125, "subset_per_class": 500, "epochs": 30,
+    }  # fmt: skip
+    smoke = plan("main", "smoke")
+    assert {(r.config.width, r.config.subset_per_class, r.config.epochs) for r in smoke} == {(0.0625, 20, 2)}
+    assert len({r.config.optimizer for r in smoke}) == 6  # every optimizer is touched
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda g: g["blocks"][0]["axes"].update(optimizer=["sgd", "lion"]), "unknown optimizer 'lion'"),
+        (lambda g: g["fixed"].update(lr=-0.1), "lr must be > 0"),
+        (lambda g: g["blocks"][0]["axes"].update(weight_decay=[]), "empty"),
+        (lambda g: g.update(blocks=[]), "empty"),
+        (lambda g: g["fixed"].update(dataset="imagenet"), "unknown dataset"),
+        (lambda g: g["fixed"].update(learning_rate=0.1), "unknown RunConfig fields"),
+        (lambda g: g["profiles"].update(gpu={}), "unknown profiles"),
+        (lambda g: g["profiles"]["smoke"].update(overrides={"weight_decay": 0.1}), "shape"),
+        (lambda g: g["blocks"][0]["axes"].update(momentum=[0.9, 1.5]), "momentum"),
+    ],
+)
+def test_invalid_grids_are_rejected(change, message):
+    spec = json.loads(json.dumps(tiny_grid()))
+    change(spec)
+    with pytest.raises(ValueError, match=message):
+        Grid.from_dict(spec)
+
+
+def test_invalid_command_lines_exit_2_before_running(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    spec = tiny_grid()
+    spec["blocks"][0]["axes"]["optimizer"] = ["adamx"]
+    bad.write_text(json.dumps(spec))
+    root = tmp_path / "results"
+    cases = [
+        (["sweep", "run", str(bad), "--root", str(root)], "unknown optimizer"),
+        (["sweep", "run", "main", "--profile", "gpu", "--root", str(root)], "unknown profile"),
+        (["sweep", "run", "no_such_grid", "--root", str(root)], "unknown grid"),
+        (["sweep", "run", "resnet50_imagenet", "--profile", "smoke", "--root", str(root)], "ImageNet"),
+        (["sweep", "run", "vit", "--profile", "cpu", "--root", str(root), "--data-root", str(tmp_path)],
+         "not available"),
+        (["sweep", "plan", "main", "--profile", "nope"], "unknown profile"),
+    ]  # fmt: skip
+    for argv, message in cases:
+        assert main(argv) == 2, argv
+        assert message in capsys.readouterr().err, argv
+    assert not root.exists()  # nothing ran, nothing was written
+    assert main(["sweep", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "3888" in out and "resnet50_imagenet" in out
+    assert main(["sweep", "plan", "main", "--profile", "paper"]) == 0
+    assert "3,888 runs" in capsys.readouterr().out
+
+
+# -- store and backends ------------------------------------------------------------------------------------
+
+
+def _finals(root: Path, grid: str = "tiny") -> pd.DataFrame:
+    return load_results(grid, root=root, on_corrupt="raise").set_index("run_id").sort_index()
+
+
+def test_local_and_ray_backends_write_the_same_typed_records(tmp_path):
+    grid = Grid.from_dict(tiny_grid())
+    expected = {r.run_id for r in grid.expand("smoke")}
+    a = run_sweep(grid, "smoke", root=tmp_path / "local", threads=1, progress=False)
+    assert a["statuses"] == {"completed": len(expected)}
+    b = run_sweep(grid, "smoke", root=tmp_path / "ray", backend="ray", ray_num_cpus=2, progress=False)
+    assert b["statuses"] == {"completed": len(expected)}
+    fa, fb = _finals(tmp_path / "local"), _finals(tmp_path / "ray")
+    assert set(fa.index) == set(fb.index) == expected
+    for col in ("train_acc", "train_loss", "NC0", "NC1", "NC2", "NC3", "init_NC1", "test_acc"):
+        pd.testing.assert_series_equal(fa[col], fb[col], rtol=1e-5, atol=1e-7, check_names=False)
+    ha = load_histories("tiny", root=tmp_path / "local").dropna(subset=["NC1"])
+    hb = load_histories("tiny", root=tmp_path / "ray").dropna(subset=["NC1"])
+    pd.testing.assert_series_equal(
+        ha["NC1"].reset_index(drop=True), hb["NC1"].reset_index(drop=True), rtol=1e-5
+    )
+
+    # typed records: numbers are floats, counts integers, status and ids strings
+    for col in ("NC0", "NC1", "train_acc", "lr", "weight_decay", "momentum", "width", "train_seconds"):
+        assert fa[col].dtype == "float64", col
+    for col in ("status", "optimizer", "profile", "profile_overrides", "dataset_version", "git_commit"):
+        assert pd.api.types.is_string_dtype(fa[col]), col
+    assert str(fa["epochs"].dtype) == "Int64" and str(fa["epochs_completed"].dtype) == "Int64"
+    assert (fa["profile"] == "smoke").all()
+    overrides = fa["profile_overrides"].map(json.loads)
+    assert all(o["epochs"] == 2 and "width" not in o for o in overrides)  # only what changed is recorded
+    assert set(fa["dataset_version"]) == {"gaussian-synthetic-v1", "ufm-synthetic-v1"}
+    assert not list((tmp_path / "local" / "tiny" / "checkpoints").glob("*.pt"))  # deleted once recorded
+    assert all((tmp_path / "ray" / "tiny" / "logs" / f"{r}.log").exists() for r in expected)
+    h = load_histories("tiny", root=tmp_path / "local")
+    assert str(h["epoch"].dtype) == "Int64" and h["NC1"].dtype == "float64"
+    assert h.groupby("run_id")["epoch"].max().eq(2).all()
+
+    # a rerun skips everything; status counts them done
+    again = run_sweep(grid, "smoke", root=tmp_path / "local", progress=False)
+    assert again["ran"] == 0 and again["skipped"] == len(expected)
+    assert sweep_status(grid, "smoke", root=tmp_path / "local")["counts"]["completed"] == len(expected)
+
+
+def test_valid_filter_diverged_runs_and_retry(tmp_path):
+    spec = tiny_grid()
+    spec["blocks"], spec["profiles"] = [{"name": "b", "axes": {"lr": [0.05, 1e12]}}], {}
+    spec["fixed"]["optimizer"] = "sgd"
+    spec["fixed"]["epochs"] = 30
+    spec["fixed"]["data_kwargs"] = {
+        "num_classes": 4,
+        "dim": 8,
+        "sep": 8.0,
+        "noise": 0.5,
+    }  # easy: reaches 100%
+    grid = Grid.from_dict(spec)
+    out = run_sweep(grid, "paper", root=tmp_path, progress=False)
+    assert out["statuses"] == {"completed": 1, "diverged": 1}
+    df = load_results("tiny", root=tmp_path)
+    assert sorted(df["status"]) == ["completed", "diverged"]
+    valid = load_results("tiny", root=tmp_path, valid_only=True)
+    assert len(valid) == 1 and valid["train_acc"].iloc[0] >= 0.99 and valid["lr"].iloc[0] == 0.05
+    assert set(load_histories("tiny", root=tmp_path, valid_only=True)["run_id"]) == set(valid["run_id"])
+    assert run_sweep(grid, "paper", root=tmp_path, progress=False)["ran"] == 0  # diverged is not retried
+    retried = run_sweep(grid, "paper", root=tmp_path, retry_diverged=True, progress=False)
+    assert retried["statuses"] == {"diverged": 1}
+
+
+def test_corrupt_record_is_detected_reported_and_rerun(tmp_path, capsys):
+    grid_file = tmp_path / "tiny.json"
+    grid_file.write_text(json.dumps(tiny_grid()))
+    root = tmp_path / "results"
+    assert (
+        main(["sweep", "run", str(grid_file), "--profile", "smoke", "--root", str(root), "--no-progress"])
+        == 0
+    )
+    store = ResultStore("tiny", root)
+    victim = store.run_ids()[0]
+    path = store.final_path(victim)
+    path.write_bytes(path.read_bytes()[:40])  # truncated
+    with pytest.warns(CorruptRecordWarning, match=str(path)):
+        df = load_results("tiny", root=root)
+    assert victim not in set(df["run_id"]) and len(df) == len(store.run_ids()) - 1
+    with pytest.raises(ValueError, match="corrupt"):
+        load_results("tiny", root=root, on_corrupt="raise")
+    st = sweep_status(grid_file, "smoke", root=root)
+    assert st["counts"]["corrupt"] == 1 and str(path) in st["problems"][victim]
+    capsys.readouterr()
+    assert main(["sweep", "status", str(grid_file), "--profile", "smoke", "--root", str(root)]) == 0
+    assert "1 corrupt" in capsys.readouterr().out
+    assert (
+        main(["sweep", "run", str(grid_file), "--profile", "smoke", "--root", str(root), "--no-progress"])
+        == 0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(load_results("tiny", root=root)) == len(store.run_ids())
+
+
+def test_failing_run_is_recorded_as_failed_and_retried(tmp_path, capsys):
+    spec = tiny_grid()
+    spec["profiles"] = {}
+    spec["blocks"] = [
+        {"name": "ok", "axes": {"weight_decay": [0.0]}},
+        {"name": "bad", "fixed": {"model_kwargs": {"hidden": [0]}}, "axes": {"weight_decay": [0.0]}},
+    ]
+    grid_file = tmp_path / "tiny.json"
+    grid_file.write_text(json.dumps(spec))
+    root = tmp_path / "results"
+    argv = ["sweep", "run", str(grid_file), "--profile", "paper", "--root", str(root), "--no-progress"]
+    assert main(argv) == 1  # a failed run: exit status 1, the other run is recorded
+    st = sweep_status(grid_file, "paper", root=root)
+    assert st["counts"]["completed"] == 1 and st["counts"]["failed"] == 1
+    bad = next(r for r, s in st["states"].items() if s == "failed")
+    store = ResultStore("tiny", root)
+    assert "Error" in json.loads(store.failed_path(bad).read_text())["error"]
+    assert "FAILED" in store.log_path(bad).read_text()
+    assert len(load_results("tiny", root=root)) == 1
+    capsys.readouterr()
+    assert main(argv) == 1  # failed runs are retried, finished ones are not
+    assert store.log_path(bad).read_text().count(" start ") == 2
+    assert "1 failed" in capsys.readouterr().out
+
+
+def test_killed_sweep_resumes_without_duplicate_lost_or_corrupt_records(tmp_path):
+    spec = tiny_grid(epochs=40, metric_every=5)
+    spec["fixed"]["data_kwargs"] = {"num_classes": 4, "dim": 8}
+    spec["fixed"]["subset_per_class"] = 150
+    spec["blocks"], spec["profiles"] = (
+        [{"name": "b", "axes": {"optimizer": ["sgd", "adam"], "weight_decay": [0.0, 1e-4, 1e-3, 1e-2, 0.1]}}],
+        {},
+    )
+    grid_file = tmp_path / "tiny.json"
+    grid_file.write_text(json.dumps(spec))
+    root = tmp_path / "results"
+    n = len(Grid.from_dict(spec).expand("paper"))
+    store = ResultStore("tiny", root)
+    cmd = [sys.executable, "-m", "nc_core", "sweep", "run", str(grid_file), "--profile", "paper",
+           "--root", str(root), "--no-progress", "--threads", "1"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while len(store.run_ids()) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    done_before = store.run_ids()
+    assert 2 <= len(done_before) < n, "the sweep was not killed mid-way"
+    mtimes = {r: store.final_path(r).stat().st_mtime_ns for r in done_before}
+    load_results("tiny", root=root, on_corrupt="raise")  # what was written is readable
+
+    assert (
+        main(["sweep", "run", str(grid_file), "--profile", "paper", "--root", str(root), "--no-progress"])
+        == 0
+    )
+    df = load_results("tiny", root=root, on_corrupt="raise")
+    assert len(df) == n and df["run_id"].is_unique and set(df["status"]) == {"completed"}
+    assert set(df["run_id"]) == {r.run_id for r in Grid.from_dict(spec).expand("paper")}
+    for run_id, mtime in mtimes.items():  # finished runs were not redone
+        assert store.final_path(run_id).stat().st_mtime_ns == mtime
+        assert store.log_path(run_id).read_text().count(" start ") == 1
+    hist = load_histories("tiny", root=root, on_corrupt="raise")
+    assert not hist.duplicated(["run_id", "epoch"]).any()
+    assert hist.groupby("run_id")["epoch"].agg(["min", "max", "count"]).eq([0, 40, 41]).all().all()
+    assert sweep_status(grid_file, "paper", root=root)["counts"]["completed"] == n
+    assert not list(store.checkpoint_dir.glob("*.pt"))
+
+
+def test_paper_grid_definitions_are_plain_data():
+    # grid definitions round-trip through JSON (the grid-file format) unchanged
+    for name, spec in PAPER_GRIDS.items():
+        again = Grid.from_dict(json.loads(json.dumps(spec)))
+        assert [r.run_id for r in again.expand("paper")] == [r.run_id for r in get_grid(name).expand("paper")]
