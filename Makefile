@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
 # scale profile of the book's notebooks: smoke | cpu | gpu | paper (see nc_core/book/chapters.py)
 PROFILE ?= cpu
 
-.PHONY: book test lint venv clean
+.PHONY: book test lint venv data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,14 +19,18 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 venv: $(STAMP)
 
+## make data: MNIST and FashionMNIST under data/ (verified; nothing is fetched twice)
+data: venv
+	$(BIN)/python -m nc_core data fetch mnist fashionmnist
+
 ## make book: run every chapter notebook with papermill at $(PROFILE), then build the Jupyter Book
 ## (HTML under _build/html) with notebook execution off
-book: venv
+book: venv data
 	$(BIN)/python -m nc_core book execute --profile $(PROFILE)
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
 
 ## make test: lint, then the test suite
-test: venv lint
+test: venv lint data
 	$(BIN)/python -m pytest
 
 lint: venv
