@@ -23,7 +23,8 @@ class Chapter:
     """A book chapter: ``notebooks/<name>.ipynb`` and its parameters per profile.
 
     ``profiles[p]`` overrides the notebook's own defaults (its ``parameters`` cell) at profile ``p``;
-    an empty dict means the defaults are already right for that profile.
+    an empty dict means the notebook's defaults, given ``profile``, are right for that profile
+    (notebooks map ``profile`` to their own sizes in the cell after the parameters cell).
     """
 
     name: str
@@ -48,6 +49,7 @@ CHAPTERS: tuple[Chapter, ...] = (
         # the theorems' simulations are cheap: the cpu defaults are already the full-scale section
         profiles={"smoke": {}},
     ),
+    Chapter("dynamics", "Training dynamics: NC metrics and singular values over training", profiles={}),
 )
 
 

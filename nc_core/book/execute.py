@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import papermill
 
@@ -18,9 +19,16 @@ GENERATED = REPO_ROOT / "book" / "generated"
 
 
 def execute_chapter(
-    chapter: Chapter, profile: str, out_dir: Path = GENERATED, *, progress: bool = True
+    chapter: Chapter,
+    profile: str,
+    out_dir: Path = GENERATED,
+    *,
+    progress: bool = True,
+    parameters: dict[str, Any] | None = None,
 ) -> Path:
     """Run ``chapter``'s notebook at ``profile`` into ``out_dir/<name>.ipynb``; return that path.
+
+    ``parameters`` override the profile's (e.g. ``results_root`` for a throw-away results store).
 
     The notebook runs with the repository root as working directory (so ``data/`` resolves) and
     ``NC_CORE_GIT_COMMIT`` set, so its provenance cell names the commit even from a copy. A failing
@@ -34,8 +42,8 @@ def execute_chapter(
     start = time.perf_counter()
     try:
         papermill.execute_notebook(
-            chapter.notebook, partial, parameters=chapter.parameters(profile), kernel_name="python3",
-            cwd=str(REPO_ROOT), progress_bar=progress,
+            chapter.notebook, partial, parameters={**chapter.parameters(profile), **(parameters or {})},
+            kernel_name="python3", cwd=str(REPO_ROOT), progress_bar=progress,
         )  # fmt: skip
     except Exception:
         print(f"{chapter.name}: failed at profile {profile!r}; partial output in {partial}")
