@@ -24,10 +24,12 @@ data: venv
 	$(BIN)/python -m nc_core data fetch mnist fashionmnist
 
 ## make book: run every chapter notebook with papermill at $(PROFILE), then build the Jupyter Book
-## (HTML under _build/html) with notebook execution off
+## (HTML under _build/html) with notebook execution off, then check every page (error outputs,
+## broken images, chapters without figures; screenshots in _build/screenshots if chromium is installed)
 book: venv data
 	$(BIN)/python -m nc_core book execute --profile $(PROFILE)
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
+	$(BIN)/python -m nc_core book check
 
 ## make test: lint, then the test suite
 test: venv lint data

@@ -54,3 +54,29 @@ def test_coverage_page_lists_every_figure_and_table_of_the_paper():
     assert expected <= listed, sorted(expected - listed)
     for chapter in CHAPTERS:
         assert f"(generated/{chapter.name})" in text, chapter.name
+
+
+def test_book_check_flags_error_outputs_broken_images_and_missing_figures(tmp_path):
+    from nc_core.book.check import check_book
+
+    root = tmp_path / "html"
+    (root / "book" / "generated").mkdir(parents=True)
+    (root / "img.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 16)
+    (root / "fake.png").write_bytes(b"not an image")
+    good = '<div class="cell_output"><img src="../../img.png"></div>'
+    (root / "book" / "generated" / "a.html").write_text(good)
+    (root / "book" / "generated" / "b.html").write_text(
+        '<div class="output error">x</div><img src="../../nope.png">'
+    )
+    (root / "book" / "generated" / "c.html").write_text(
+        "<p>text, no figure</p><pre>Traceback (most recent call last)</pre>"
+    )
+    (root / "intro.html").write_text('<img src="fake.png">')
+    (root / "index.html").write_text('<meta http-equiv="Refresh" content="0; url=intro.html" />')
+    reports = {r.page.name: r.problems for r in check_book(root, ["a", "b", "c", "d"], screenshots=None)}
+    assert reports["a.html"] == []
+    assert reports["b.html"] == ["output error output block", "broken image ../../nope.png"]
+    assert reports["c.html"] == ["a Python traceback", "no figure on a chapter page"]
+    assert reports["intro.html"] == ["broken image fake.png"]
+    assert reports["d.html"] == ["chapter page was not built"]
+    assert "index.html" not in reports  # a redirect page

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .chapters import CHAPTERS, PROFILES, get_chapter
+from .chapters import CHAPTERS, PROFILES, REPO_ROOT, get_chapter
+from .check import check_book
 from .execute import GENERATED, execute_chapter
 
 __all__ = ["register"]
@@ -22,6 +23,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.set_defaults(handler=_cmd_execute)
     listing = sub.add_parser("list", help="list the chapters and their profiles")
     listing.set_defaults(handler=_cmd_list)
+    check = sub.add_parser("check", help="check the built book: no error output, no broken image")
+    check.add_argument("--html", type=Path, default=REPO_ROOT / "_build" / "html", help="built HTML root")
+    check.add_argument("--screenshots", type=Path, default=REPO_ROOT / "_build" / "screenshots",
+                       help="where to save page screenshots (needs chromium on the PATH)")  # fmt: skip
+    check.set_defaults(handler=_cmd_check)
 
 
 def _cmd_execute(args: argparse.Namespace) -> int:
@@ -33,6 +39,22 @@ def _cmd_execute(args: argparse.Namespace) -> int:
     for chapter in chapters:
         execute_chapter(chapter, args.profile, args.out)
     return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    try:
+        reports = check_book(args.html, [c.name for c in CHAPTERS], args.screenshots)
+    except ValueError as err:
+        print(f"error: {err}")
+        return 2
+    bad = [r for r in reports if r.problems]
+    for r in bad:
+        print(f"{r.page}: {'; '.join(r.problems)}")
+    shots = len(list(args.screenshots.glob("*.png"))) if args.screenshots.exists() else 0
+    print(
+        f"checked {len(reports)} pages: {len(bad)} with problems; {shots} screenshots in {args.screenshots}"
+    )
+    return 1 if bad else 0
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
