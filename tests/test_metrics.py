@@ -280,3 +280,12 @@ def test_bad_convention_and_empty_accumulator():
         acc = FeatureAccumulator(5)
         acc.update(H, y)
         acc.update(H[:, :3], y)
+
+
+def test_nc0_of_a_weight_alone_hand_derived():
+    """W^T 1 = (4, 2) for the rows (1, 2), (3, -1), (0, 1): ||W^T 1||^2 = 20, K = 3."""
+    from nc_core.metrics import nc0
+
+    W = torch.tensor([[1.0, 2.0], [3.0, -1.0], [0.0, 1.0]])
+    assert nc0(W) == pytest.approx(20 / 3, rel=1e-12)
+    assert nc0(W, convention="code") == pytest.approx(math.sqrt(20), rel=1e-12)

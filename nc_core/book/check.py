@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -38,14 +39,13 @@ class _PageParser(HTMLParser):
             self.text.append("a Python traceback")
 
 
+@dataclass
 class PageReport:
     """Problems found on one page (empty ``problems`` = the page is fine)."""
 
-    def __init__(self, page: Path, problems: list[str], images: int) -> None:
-        self.page, self.problems, self.images = page, problems, images
-
-    def __repr__(self) -> str:
-        return f"PageReport({self.page.name}, images={self.images}, problems={self.problems})"
+    page: Path
+    problems: list[str]
+    images: int
 
 
 def check_page(page: Path, *, needs_figure: bool) -> PageReport:

@@ -31,6 +31,7 @@ __all__ = [
     "Convention",
     "METRIC_KEYS",
     "metrics_from_stats",
+    "nc0",
     "nc_metrics",
     "nearest_mean_agreement",
     "simplex_etf_gram",
@@ -75,6 +76,13 @@ def _equiangle(rows: torch.Tensor) -> float:
     unit = rows / torch.linalg.vector_norm(rows, dim=1, keepdim=True)
     dev = (unit @ unit.T + 1.0 / (K - 1)).abs()
     return float((dev.sum() - dev.diagonal().sum()) / (K * (K - 1)))
+
+
+def nc0(weight: torch.Tensor, *, convention: Convention = "paper") -> float:
+    """NC0 of a last layer ``W`` (``K x p``): ``||W^T 1||^2 / K`` in the paper convention (the
+    ``alpha_t`` of Theorems 3.1/3.3), ``||W^T 1||`` in the authors' code convention. Needs no features."""
+    row_sum = torch.linalg.vector_norm(weight.detach().to(torch.float64).sum(dim=0))  # ||W^T 1||
+    return float(row_sum**2) / weight.shape[0] if convention == "paper" else float(row_sum)
 
 
 def _nc1(stats: ClassStats) -> float:
@@ -164,17 +172,13 @@ def metrics_from_stats(
     _check_weight(weight, K, p)
     W = weight.detach().to(device=stats.means.device, dtype=torch.float64)
     Mt = stats.centered_means
-    row_sum = torch.linalg.vector_norm(W.sum(dim=0))  # ||W^T 1||
     nc3 = float(torch.linalg.matrix_norm(W / torch.linalg.matrix_norm(W) - Mt / torch.linalg.matrix_norm(Mt)))
     etf = {"NC2": _etf_distance(Mt @ Mt.T), "NC2W": _etf_distance(W @ W.T), "NC2M": _etf_distance(W @ Mt.T)}
     if convention == "paper":
-        nc0 = float(row_sum**2) / K
         etf = {k: v / K**2 for k, v in etf.items()}
         nc3 /= K * p
-    else:
-        nc0 = float(row_sum)
     return {
-        "NC0": nc0,
+        "NC0": nc0(W, convention=convention),
         "NC1": _nc1(stats),
         **etf,
         "NC2n": _equinorm(Mt),

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from nc_core.data import separable_data
+from nc_core.metrics import nc0
 from nc_core.models import make_model
 from nc_core.optim import make_optimizer
 
@@ -75,8 +76,9 @@ def fig8_nc0_curves(
         )
         for t in range(steps + 1):
             if t % log_every == 0:
-                nc0 = float(net.classifier.weight.detach().sum(0).square().sum()) / K
-                rows.append({"optimizer": label, "coupled": coupled, "step": t, "NC0": nc0})
+                rows.append(
+                    {"optimizer": label, "coupled": coupled, "step": t, "NC0": nc0(net.classifier.weight)}
+                )
             opt.zero_grad()
             F.cross_entropy(net(x), y).backward()
             opt.step()

@@ -49,7 +49,7 @@ def ufm_collapse_trajectory(
         if t % log_every == 0 or t == steps:
             with torch.no_grad():
                 m = nc_metrics(net.features(idx), y, W.detach())
-                rel = float(W.sum(0).square().sum() / W.square().sum())
+                rel = K * m["NC0"] / float(W.square().sum())
             rows.append(
                 {
                     "step": t,

@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from nc_core.data import separable_data
+from nc_core.metrics import nc0
 from nc_core.models import make_model
 from nc_core.optim import make_optimizer
 
@@ -106,7 +107,7 @@ def simulate_sgd_nc0(
         rows.append(
             {
                 "step": t,
-                "nc0": float(s.square().sum()) / K,
+                "nc0": nc0(W),
                 "nc0_recursion": float(r.square().sum()) / K,
                 "row_sum_dev": float((s - r).abs().max()),
             }

@@ -20,7 +20,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from nc_core.metrics import simplex_etf_gram
+from nc_core.metrics import nc0, simplex_etf_gram
 from nc_core.optim import make_optimizer
 
 __all__ = ["simulate_ufm_sign_gd", "thm33_nc0"]
@@ -52,7 +52,7 @@ def simulate_ufm_sign_gd(K: int, eta: float, lam: float, steps: int, *, coupled:
             Wd = W.detach()
             a, b = float(Wd[eye].mean()), -float(Wd[off].mean())
             recon = (a + b) * torch.eye(K, dtype=torch.float64) - b
-            row_sum_sq = float(Wd.sum(0).square().sum())
+            row_sum_sq = K * nc0(Wd)
             row = {
                 "step": t,
                 "a": a,

@@ -14,6 +14,7 @@ optionally under ``torch.compile``; bf16 autocast is opt-in.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -228,7 +229,7 @@ def run_training(
             "running_loss": running_loss,
             "running_acc": float(correct) / len(train),
         }
-        if not torch.isfinite(torch.tensor(running_loss)):
+        if not math.isfinite(running_loss):
             status = "diverged"
         elif epoch in measured:
             try:

@@ -53,7 +53,7 @@ def measure(
     weight = model.classifier.weight
     out: dict[str, float] = {}
     stats = None
-    agree = {True: torch.zeros((), dtype=torch.int64, device=device), False: 0}
+    agree = {True: 0, False: 0}  # NC4 agreement counts, classifier scored centred (paper) / raw (code)
     passes = [("train", train), ("test", test if test is not None else train)]
     for split, data in passes:
         loss = torch.zeros((), dtype=torch.float64, device=device)
