@@ -172,12 +172,30 @@ def test_profiles_record_overrides_and_keep_the_grid_shape():
                 assert undone.run_id in paper_ids, (name, profile, r.overrides)
                 assert json.loads(r.overrides_json()) == json.loads(json.dumps(r.overrides))
     cpu = plan("main", "cpu")[0]
-    assert {k: cpu.overrides[k] for k in ("width", "subset_per_class", "epochs")} == {
-        "width": 0.125, "subset_per_class": 500, "epochs": 30,
+    assert {k: cpu.overrides[k] for k in ("width", "subset_per_class", "epochs", "batch_size")} == {
+        "width": 0.0625, "subset_per_class": 250, "epochs": 15, "batch_size": 32,
     }  # fmt: skip
+    # per (model, dataset): SGD/SGDW and Adam/Signum 2 x 1 LR x 2 momenta x 4 coupled WDs (0, 5e-4, 0.05,
+    # 0.5); AdamW/SignumW 2 x 1 x 2 x 5 (0, 5e-4, 0.05, 0.5, 5) -> 16 + 16 + 20 = 52; 2 models x 3 datasets
+    assert len(plan("main", "cpu")) == 52 * 6
     smoke = plan("main", "smoke")
     assert {(r.config.width, r.config.subset_per_class, r.config.epochs) for r in smoke} == {(0.0625, 20, 2)}
     assert len({r.config.optimizer for r in smoke}) == 6  # every optimizer is touched
+
+
+def test_where_keeps_one_slice_with_the_whole_grids_run_ids():
+    g = get_grid("main")
+    whole = {r.run_id: r for r in g.expand("cpu")}
+    vgg_mnist = g.expand("cpu", {"model": ["vgg9"], "dataset": ["mnist"]})
+    assert len(vgg_mnist) == 52
+    assert {(r.config.model, r.config.dataset) for r in vgg_mnist} == {("vgg9", "mnist")}
+    assert all(r.run_id in whole for r in vgg_mnist)
+    two = g.expand("cpu", {"dataset": ["mnist", "fashionmnist"], "weight_decay": [5.0]})
+    assert len(two) == 2 * 2 * 2 * 2  # models x datasets x (AdamW, SignumW) x momenta
+    with pytest.raises(ValueError, match="unknown RunConfig field"):
+        g.expand("cpu", {"modle": ["vgg9"]})
+    with pytest.raises(ValueError, match="has no run with"):
+        g.expand("cpu", {"optimizer": ["sgd"], "weight_decay": [5.0]})
 
 
 @pytest.mark.parametrize(

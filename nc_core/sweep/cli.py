@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from .grids import PROFILE_NAMES, get_grid, grid_names
 from .runner import BACKENDS, check_datasets, check_runnable, estimate, run_sweep
@@ -50,6 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         p.add_argument("--profile", default=profile_default, required=profile_default is None,
                        help=f"one of {', '.join(PROFILE_NAMES)}" + (f" (default: {profile_default})"
                                                                     if profile_default else ""))  # fmt: skip
+        p.add_argument("--where", action="append", type=_where_item, default=[], metavar="FIELD=V1[,V2..]",
+                       help="only the runs whose RunConfig FIELD takes one of these values (repeatable), "
+                       "e.g. --where model=vgg9 --where dataset=mnist,fashionmnist")  # fmt: skip
 
     plan = sub.add_parser("plan", help="how many runs a grid has at a profile and what they cost")
     common(plan, None)
@@ -92,6 +96,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sweep.set_defaults(handler=_no_command)
 
 
+def _where_item(text: str) -> tuple[str, list[Any]]:
+    """``FIELD=V1,V2`` -> ``(FIELD, [V1, V2])`` with numbers parsed as numbers."""
+    field, sep, values = text.partition("=")
+    if not sep or not field or not values:
+        raise argparse.ArgumentTypeError(f"expected FIELD=VALUE[,VALUE...], got {text!r}")
+
+    def parse(v: str) -> Any:
+        try:
+            return float(v) if any(c in v for c in ".eE") else int(v)
+        except ValueError:
+            return v
+
+    return field.strip(), [parse(v.strip()) for v in values.split(",")]
+
+
 def _error(err: Exception) -> int:
     print(f"error: {err}", file=sys.stderr, flush=True)
     return 2
@@ -114,7 +133,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_plan(args: argparse.Namespace) -> int:
     try:
         g = get_grid(args.grid)
-        runs = g.expand(args.profile)
+        runs = g.expand(args.profile, dict(args.where))
     except ValueError as err:
         return _error(err)
     prof = g.profile(args.profile)
@@ -150,13 +169,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     try:
         g = get_grid(args.grid)
         check_runnable(g)
-        check_datasets(g.expand(args.profile), args.data_root)
+        check_datasets(g.expand(args.profile, dict(args.where)), args.data_root)
         summary = run_sweep(
             g, args.profile, root=args.root, data_root=args.data_root, backend=args.backend,
             workers=args.workers, device=args.device, max_runs=args.max_runs,
             retry_diverged=args.retry_diverged, ray_address=args.ray_address, ray_num_cpus=args.ray_num_cpus,
             cpus_per_run=args.cpus_per_run, runs_per_gpu=args.runs_per_gpu, threads=args.threads,
-            progress=not args.no_progress,
+            progress=not args.no_progress, where=dict(args.where),
         )  # fmt: skip
     except ValueError as err:
         return _error(err)
@@ -168,7 +187,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_status(args: argparse.Namespace) -> int:
     try:
-        st = sweep_status(args.grid, args.profile, root=args.root)
+        st = sweep_status(args.grid, args.profile, root=args.root, where=dict(args.where))
         g = get_grid(args.grid)
     except ValueError as err:
         return _error(err)

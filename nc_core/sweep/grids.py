@@ -256,12 +256,23 @@ class Grid:
             raise ValueError(f"unknown profile {profile!r}; profiles are: {', '.join(self.profiles)}")
         return self.profiles[profile]
 
-    def expand(self, profile: str = "paper") -> list[PlannedRun]:
+    def expand(
+        self, profile: str = "paper", where: Mapping[str, Iterable[Any]] | None = None
+    ) -> list[PlannedRun]:
         """Every run of the grid at ``profile``, in a stable order (blocks, then axes, last fastest).
 
+        ``where`` (RunConfig field -> allowed values, e.g. ``{"model": ["vgg9"], "dataset": ["mnist"]}``)
+        keeps only the runs whose fields take one of the allowed values: one slice of the grid, with the
+        same run ids as in the whole grid.
+
         Raises:
-            ValueError: unknown profile, an empty selection, or an invalid configuration.
+            ValueError: unknown profile, an empty selection, a ``where`` on an unknown field or keeping no
+                run, or an invalid configuration.
         """
+        where = {k: list(v) for k, v in (where or {}).items()}
+        unknown = sorted(set(where) - _CONFIG_FIELDS)
+        if unknown:
+            raise ValueError(f"where: unknown RunConfig field(s) {unknown}; fields: {sorted(_CONFIG_FIELDS)}")
         prof = self.profile(profile)
         overrides = prof["overrides"]
         runs, seen = [], set()
@@ -292,7 +303,14 @@ class Grid:
                 runs.append(PlannedRun(self.name, self.version, profile, config, changed, select, block.name))
         if not runs:
             raise ValueError(f"grid {self.name!r} at profile {profile!r} is empty")
-        return runs
+
+        def matches(run: PlannedRun) -> bool:
+            return all(any(_same(getattr(run.config, k), v) for v in vs) for k, vs in where.items())
+
+        kept = [r for r in runs if matches(r)]
+        if not kept:
+            raise ValueError(f"grid {self.name!r} at profile {profile!r} has no run with {where}")
+        return kept
 
     def _all_axes(self) -> set[str]:
         return {a for b in self.blocks for a in b.axes}

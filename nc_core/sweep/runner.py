@@ -10,7 +10,7 @@ import socket
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import UTC, datetime
 from pathlib import Path
@@ -133,9 +133,11 @@ def run_one(
 
 
 def pending_runs(
-    grid: Grid, profile: str, *, root: str | os.PathLike[str] = DEFAULT_ROOT, retry_diverged: bool = False
-) -> tuple[list[PlannedRun], dict[str, int], dict[str, str]]:
-    """The runs of ``grid`` at ``profile`` still to do, the state counts, and problems (run id -> detail).
+    grid: Grid, profile: str, *, root: str | os.PathLike[str] = DEFAULT_ROOT, retry_diverged: bool = False,
+    where: Mapping[str, Iterable[Any]] | None = None,
+) -> tuple[list[PlannedRun], dict[str, int], dict[str, str]]:  # fmt: skip
+    """The runs of ``grid`` at ``profile`` (``where``: see :meth:`Grid.expand`) still to do, the state
+    counts, and problems (run id -> detail).
 
     Done are completed runs and diverged ones (unless ``retry_diverged``); corrupt, stale
     (other dataset version), failed, interrupted and new runs are to do.
@@ -143,7 +145,7 @@ def pending_runs(
     store = ResultStore(grid.name, Path(root))
     todo, counts, problems = [], Counter(), {}
     skip = {"completed"} | (set() if retry_diverged else {"diverged"})
-    for run in grid.expand(profile):
+    for run in grid.expand(profile, where):
         state, detail = store.record_state(run.run_id, dataset_version(run.config))
         counts[state] += 1
         if detail:
@@ -198,6 +200,7 @@ def run_sweep(
     runs_per_gpu: int = 1,
     threads: int | None = None,
     progress: bool = True,
+    where: Mapping[str, Iterable[Any]] | None = None,
 ) -> dict[str, Any]:
     """Run the pending runs of ``grid`` at ``profile``; every run writes its own record.
 
@@ -210,6 +213,8 @@ def run_sweep(
             ``ray_address``; ``cpus_per_run`` CPUs and ``1/runs_per_gpu`` GPU per task).
         device: ``"cpu"`` or ``"cuda"`` (an execution field: not part of the run id).
         threads: torch CPU threads per run (local backend; Ray tasks use ``cpus_per_run``).
+        where: run only a slice of the grid, e.g. ``{"model": ["vgg9"], "dataset": ["mnist"]}`` (see
+            :meth:`Grid.expand`).
 
     Returns:
         ``{"planned", "skipped", "todo", "ran", "statuses": {status: n}, "problems"}``.
@@ -220,7 +225,7 @@ def run_sweep(
     """
     g = get_grid(grid)
     check_runnable(g)
-    runs = g.expand(profile)
+    runs = g.expand(profile, where)
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
     if device not in ("cpu", "cuda"):
@@ -235,7 +240,7 @@ def run_sweep(
     if max_runs is not None and max_runs < 0:
         raise ValueError(f"max_runs must be >= 0, got {max_runs}")
     check_datasets(runs, data_root)
-    todo, counts, problems = pending_runs(g, profile, root=root, retry_diverged=retry_diverged)
+    todo, counts, problems = pending_runs(g, profile, root=root, retry_diverged=retry_diverged, where=where)
     for run_id, detail in problems.items():
         if detail.startswith(("corrupt", "stale")):
             print(f"warning: {run_id} {detail}; it will be rerun", flush=True)

@@ -24,7 +24,7 @@ import os
 import uuid
 import warnings
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -291,15 +291,17 @@ def load_histories(
 
 
 def sweep_status(
-    grid: str | Grid, profile: str = "paper", *, root: str | os.PathLike[str] = DEFAULT_ROOT
-) -> dict[str, Any]:
-    """Counts of each state (:data:`STATES`) over the planned runs of ``grid`` at ``profile``.
+    grid: str | Grid, profile: str = "paper", *, root: str | os.PathLike[str] = DEFAULT_ROOT,
+    where: Mapping[str, Iterable[Any]] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Counts of each state (:data:`STATES`) over the planned runs of ``grid`` at ``profile`` (``where``:
+    only a slice, see :meth:`Grid.expand`).
 
     Returns ``{"total", "counts": {state: n}, "states": {run_id: state}, "problems": {run_id: detail}}``;
     ``problems`` names corrupt files (with their path), stale records and failed runs.
     """
     g = get_grid(grid)
-    runs = g.expand(profile)
+    runs = g.expand(profile, where)
     store = ResultStore(g.name, Path(root))
     states, problems = {}, {}
     for run in runs:
