@@ -7,7 +7,9 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
 # scale profile of the book's notebooks: smoke | cpu | gpu | paper (see nc_core/book/chapters.py)
 PROFILE ?= cpu
 
-.PHONY: book test lint venv data clean
+.PHONY: book test lint venv data chromium clean
+
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,16 +25,21 @@ venv: $(STAMP)
 data: venv
 	$(BIN)/python -m nc_core data fetch mnist fashionmnist
 
+## headless Chromium for `book check` (Debian's package, driven by playwright; never `playwright install`)
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+
 ## make book: run every chapter notebook with papermill at $(PROFILE), then build the Jupyter Book
-## (HTML under _build/html) with notebook execution off, then check every page (error outputs,
-## broken images, chapters without figures; screenshots in _build/screenshots if chromium is installed)
-book: venv data
+## (HTML under _build/html) with notebook execution off, then open every page in headless Chromium
+## (error outputs, broken images, chapters without figures; full-page screenshots in _build/screenshots)
+book: venv data chromium
 	$(BIN)/python -m nc_core book execute --profile $(PROFILE)
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
 	$(BIN)/python -m nc_core book check
 
 ## make test: lint, then the test suite
-test: venv lint data
+test: venv lint data chromium
 	$(BIN)/python -m pytest
 
 lint: venv

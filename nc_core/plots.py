@@ -5,6 +5,7 @@ files and provenance captions.
 * :func:`optimizer_color`, :func:`optimizer_linestyle`, :func:`optimizer_style` - a fixed colour per
   coupled/decoupled *pair* (sgd/sgdw, adam/adamw, signum/signumw); the coupled member is drawn solid,
   the decoupled one dashed (:func:`nc_core.optim.is_decoupled`).
+* :func:`plot_against_weight_decay` - mean +- 1 std of a metric against weight decay (Figures 1, 3).
 * :func:`save_figure` - write a figure as PNG (``book/generated/figures/<name>.png`` by default).
 * :func:`provenance_caption` - a one-paragraph Markdown caption saying where a figure's numbers came from.
 """
@@ -27,6 +28,7 @@ __all__ = [
     "optimizer_label",
     "optimizer_linestyle",
     "optimizer_style",
+    "plot_against_weight_decay",
     "provenance_caption",
     "save_figure",
     "set_style",
@@ -93,6 +95,28 @@ def optimizer_style(name: str) -> dict[str, Any]:
     }
 
 
+def plot_against_weight_decay(ax: Any, summary: pd.DataFrame, optimizers: list[str], metric: str) -> None:
+    """Draw ``metric``'s mean (line and markers) +- 1 standard deviation (shaded) against weight decay for
+    each optimizer, from :func:`nc_core.sweep.summarise_by` over ``["optimizer", "weight_decay"]``.
+
+    Both axes are logarithmic, as in the paper's Figures 1 and 3; weight decay 0 sits on a linear stretch
+    of a symmetric-log x axis (``symlog``, linear below the smallest positive weight decay). The band's
+    lower edge is cut at mean / 100 (a log axis cannot show mean - std <= 0).
+    """
+    positive = summary.loc[summary["weight_decay"] > 0, "weight_decay"]
+    for opt in optimizers:
+        g = summary[summary["optimizer"] == opt].sort_values("weight_decay")
+        if g.empty:
+            continue
+        style = optimizer_style(opt)
+        mean, std = g[f"{metric} mean"], g[f"{metric} std"].fillna(0.0)
+        ax.plot(g["weight_decay"], mean, marker="o", ms=4, **style)
+        ax.fill_between(g["weight_decay"], (mean - std).clip(lower=mean / 100), mean + std,
+                        color=style["color"], alpha=0.18, lw=0)  # fmt: skip
+    ax.set_xscale("symlog", linthresh=float(positive.min()) if len(positive) else 1e-5)
+    ax.set(yscale="log", xlabel="weight decay", title=metric.removesuffix("_code"))
+
+
 def save_figure(fig: Figure, name: str, folder: str | Path = DEFAULT_FIGURE_FOLDER) -> Path:
     """Save ``fig`` as ``<folder>/<name>.png`` (folder created as needed) and return the path."""
     path = Path(folder) / f"{name}.png"
@@ -111,22 +135,24 @@ def _join(values: list[Any]) -> str:
     return ", ".join(map(str, values)) if values else "n/a"
 
 
-def provenance_caption(finals: pd.DataFrame) -> str:
+def provenance_caption(finals: pd.DataFrame, min_train_acc: float | None = None) -> str:
     """A Markdown caption for results taken from ``finals`` (final records, one row per run).
 
-    Names the profile(s), the number of runs with how many are valid (completed with >= 99% training
-    accuracy), diverged or otherwise; epochs, samples per class, width, device(s), git commit(s), the
-    date range of the records (``recorded_at``) and the total compute time (training + metrics).
+    Names the profile(s), the number of runs with how many are valid (completed with training accuracy
+    >= ``min_train_acc``, by default the paper's 99%), diverged or otherwise; epochs, samples per class,
+    width, device(s), git commit(s), the date range of the records (``recorded_at``) and the total
+    compute time (training + metrics).
     """
     from .sweep.store import VALID_TRAIN_ACC
 
+    threshold = VALID_TRAIN_ACC if min_train_acc is None else min_train_acc
     n = len(finals)
     if n == 0:
         return "*Provenance:* no runs."
     status = finals["status"] if "status" in finals else pd.Series("unknown", index=finals.index)
     acc = finals["train_acc"] if "train_acc" in finals else pd.Series(float("nan"), index=finals.index)
     completed = int((status == "completed").sum())
-    valid = int(((status == "completed") & (acc >= VALID_TRAIN_ACC)).sum())
+    valid = int(((status == "completed") & (acc >= threshold)).sum())
     diverged = int((status == "diverged").sum())
     other = n - completed - diverged
     subset = (
@@ -137,7 +163,7 @@ def provenance_caption(finals: pd.DataFrame) -> str:
     parts = [
         f"profile {_join(_values(finals, 'profile'))}",
         f"{n} run{'s' if n != 1 else ''} ({completed} completed, {valid} valid with train acc "
-        f">= {VALID_TRAIN_ACC:.0%}, {diverged} diverged" + (f", {other} other" if other else "") + ")",
+        f">= {threshold:.0%}, {diverged} diverged" + (f", {other} other" if other else "") + ")",
         f"epochs {_join(_values(finals, 'epochs'))}",
         f"samples/class {_join(sorted(set(subset), key=str))}",
         f"width {_join(_values(finals, 'width'))}",

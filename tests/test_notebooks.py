@@ -9,16 +9,21 @@ import pytest
 import yaml
 
 from nc_core.__main__ import main
-from nc_core.book import CHAPTERS, execute_chapter, get_chapter
-from nc_core.book.chapters import REPO_ROOT
+from nc_core.book import CHAPTERS, execute_chapter
+from nc_core.book.chapters import REPO_ROOT, figure_pages, get_pages, pages
+
+
+def _toc_files(entries: list[dict]) -> list[str]:
+    return [f for e in entries for f in [e["file"], *_toc_files(e.get("sections", []))]]
 
 
 def test_registry_notebooks_and_toc_agree():
     on_disk = {p.stem for p in (REPO_ROOT / "notebooks").glob("*.ipynb")}
     assert on_disk == {c.name for c in CHAPTERS}
     toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text())
-    generated = [e["file"] for e in toc.get("chapters", []) if e["file"].startswith("book/generated/")]
-    assert generated == [f"book/generated/{c.name}" for c in CHAPTERS]
+    generated = [f for f in _toc_files(toc.get("chapters", [])) if f.startswith("book/generated/")]
+    assert sorted(generated) == sorted(f"book/generated/{c.page(v)}" for c, v in pages())
+    assert len(pages()) == 3 + 6  # theory, dynamics, claims; weight decay per architecture x dataset
     for chapter in CHAPTERS:
         nb = nbformat.read(chapter.notebook, as_version=4)
         tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
@@ -26,23 +31,61 @@ def test_registry_notebooks_and_toc_agree():
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "commit notebooks clean"
 
 
-@pytest.mark.parametrize("name", [c.name for c in CHAPTERS])
-def test_chapter_runs_at_smoke_profile(name, tmp_path):
-    chapter = get_chapter(name)
+#: every chapter; of the weight-decay variants one with data and one without (the others are the same code
+#: path with other parameters; `make book PROFILE=smoke` in CI runs them all)
+SMOKE_PAGES = [
+    "theory",
+    "dynamics",
+    "weight_decay_resnet9_fashionmnist",
+    "weight_decay_vgg9_cifar10",
+    "claims",
+]
+
+
+@pytest.mark.parametrize("name", SMOKE_PAGES)
+def test_page_runs_at_smoke_profile(name, tmp_path):
+    ((chapter, variant),) = get_pages(name)
     declared = papermill.inspect_notebook(str(chapter.notebook))
     # experiment chapters train their missing runs into a throw-away store, so the test runs them
-    extra = {"results_root": str(tmp_path / "results")} if "results_root" in declared else {}
-    out = execute_chapter(chapter, "smoke", tmp_path, progress=False, parameters=extra)
+    extra = {
+        key: str(tmp_path / key)
+        for key in ("results_root", "claims_folder", "figure_folder")
+        if key in declared
+    }  # fmt: skip
+    out = execute_chapter(chapter, "smoke", tmp_path, progress=False, parameters=extra, variant=variant)
+    assert out.name == f"{name}.ipynb"
     nb = nbformat.read(out, as_version=4)
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
     assert nb.metadata["papermill"]["parameters"]["profile"] == "smoke"
+    if variant is not None:
+        assert nb.cells[0].source.splitlines()[0].endswith(variant.title)
+        assert {
+            k: nb.metadata["papermill"]["parameters"][k] for k in variant.parameters
+        } == variant.parameters
+    if chapter.name != "claims":  # every other page saves its checks for the claims page
+        assert (tmp_path / "claims_folder").is_dir()
+
+
+def test_every_notebook_documents_its_parameters():
+    """`papermill --help-notebook` shows each parameter with its comment."""
+    for chapter in CHAPTERS:
+        params = papermill.inspect_notebook(str(chapter.notebook))
+        assert "profile" in params, chapter.name
+        undocumented = [k for k, v in params.items() if not v["help"]]
+        assert not undocumented, (chapter.name, undocumented)
+
+
+def test_pages_without_their_dataset_need_no_figure(tmp_path):
+    assert "weight_decay_resnet9_cifar10" not in figure_pages(tmp_path)  # no data under tmp_path
+    assert "claims" not in figure_pages(tmp_path)
+    assert {"theory", "dynamics"} <= set(figure_pages(tmp_path))
 
 
 def test_book_command_line_validates_names(capsys):
     assert main(["book", "list"]) == 0
     assert main(["book", "execute", "no-such-chapter"]) == 2
-    assert "unknown chapter" in capsys.readouterr().out
+    assert "unknown chapter or page" in capsys.readouterr().out
     assert main(["book", "execute", "--profile", "huge"]) == 2
 
 
@@ -52,31 +95,5 @@ def test_coverage_page_lists_every_figure_and_table_of_the_paper():
     expected = {f"Figure {n}" for n in range(1, 46)} | {f"Table {n}" for n in range(1, 6)}
     listed = {row.split(" (")[0] for row in rows}
     assert expected <= listed, sorted(expected - listed)
-    for chapter in CHAPTERS:
-        assert f"(generated/{chapter.name})" in text, chapter.name
-
-
-def test_book_check_flags_error_outputs_broken_images_and_missing_figures(tmp_path):
-    from nc_core.book.check import check_book
-
-    root = tmp_path / "html"
-    (root / "book" / "generated").mkdir(parents=True)
-    (root / "img.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 16)
-    (root / "fake.png").write_bytes(b"not an image")
-    good = '<div class="cell_output"><img src="../../img.png"></div>'
-    (root / "book" / "generated" / "a.html").write_text(good)
-    (root / "book" / "generated" / "b.html").write_text(
-        '<div class="output error">x</div><img src="../../nope.png">'
-    )
-    (root / "book" / "generated" / "c.html").write_text(
-        "<p>text, no figure</p><pre>Traceback (most recent call last)</pre>"
-    )
-    (root / "intro.html").write_text('<img src="fake.png">')
-    (root / "index.html").write_text('<meta http-equiv="Refresh" content="0; url=intro.html" />')
-    reports = {r.page.name: r.problems for r in check_book(root, ["a", "b", "c", "d"], screenshots=None)}
-    assert reports["a.html"] == []
-    assert reports["b.html"] == ["output error output block", "broken image ../../nope.png"]
-    assert reports["c.html"] == ["a Python traceback", "no figure on a chapter page"]
-    assert reports["intro.html"] == ["broken image fake.png"]
-    assert reports["d.html"] == ["chapter page was not built"]
-    assert "index.html" not in reports  # a redirect page
+    for chapter, variant in pages():
+        assert f"(generated/{chapter.page(variant)})" in text, chapter.page(variant)

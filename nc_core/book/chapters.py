@@ -12,10 +12,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PROFILES", "Chapter", "CHAPTERS", "REPO_ROOT", "get_chapter"]
+__all__ = [
+    "PROFILES",
+    "Chapter",
+    "CHAPTERS",
+    "REPO_ROOT",
+    "Variant",
+    "figure_pages",
+    "get_chapter",
+    "get_pages",
+    "pages",
+]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROFILES = ("smoke", "cpu", "gpu", "paper")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One page of a chapter executed with extra papermill ``parameters`` (e.g. another architecture and
+    dataset: the paper's appendix variants of a figure); its page is ``<chapter>_<key>``."""
+
+    key: str
+    title: str
+    parameters: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -24,12 +44,20 @@ class Chapter:
 
     ``profiles[p]`` overrides the notebook's own defaults (its ``parameters`` cell) at profile ``p``;
     an empty dict means the notebook's defaults, given ``profile``, are right for that profile
-    (notebooks map ``profile`` to their own sizes in the cell after the parameters cell).
+    (notebooks map ``profile`` to their own sizes in the cell after the parameters cell). A chapter with
+    ``variants`` is executed once per variant, each into its own page; ``figures`` says whether its pages
+    must show a figure (the book check enforces it).
     """
 
     name: str
     title: str
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    variants: tuple[Variant, ...] = ()
+    figures: bool = True
+
+    def page(self, variant: Variant | None = None) -> str:
+        """The page (and executed notebook) name of the chapter or of one of its variants."""
+        return self.name if variant is None else f"{self.name}_{variant.key}"
 
     @property
     def notebook(self) -> Path:
@@ -42,6 +70,13 @@ class Chapter:
         return {**self.profiles.get(profile, {}), "profile": profile}
 
 
+def _wd_variant(model: str, dataset: str, figures: str) -> Variant:
+    names = {"resnet9": "ResNet9", "vgg9": "VGG9", "mnist": "MNIST", "fashionmnist": "FashionMNIST",
+             "cifar10": "CIFAR-10"}  # fmt: skip
+    return Variant(f"{model}_{dataset}", f"{names[model]} on {names[dataset]} ({figures})",
+                   {"model": model, "dataset": dataset})  # fmt: skip
+
+
 CHAPTERS: tuple[Chapter, ...] = (
     Chapter(
         "theory",
@@ -50,7 +85,41 @@ CHAPTERS: tuple[Chapter, ...] = (
         profiles={"smoke": {}},
     ),
     Chapter("dynamics", "Training dynamics: NC metrics and singular values over training", profiles={}),
+    Chapter(
+        "weight_decay",
+        "Weight decay sweeps: NC0 and NC3 against weight decay, coupled vs decoupled",
+        variants=(
+            _wd_variant("resnet9", "fashionmnist", "Figures 1 and 3"),
+            _wd_variant("vgg9", "fashionmnist", "Figures 19 and 20"),
+            _wd_variant("resnet9", "mnist", "Figures 34 and 35"),
+            _wd_variant("vgg9", "mnist", "Figures 39 and 40"),
+            _wd_variant("resnet9", "cifar10", "Figures 24 and 25"),
+            _wd_variant("vgg9", "cifar10", "Figures 29 and 30"),
+        ),
+    ),
+    # last: collects the checks every other page saved
+    Chapter("claims", "The paper's claims and their verdicts", figures=False),
 )
+
+
+def pages() -> list[tuple[Chapter, Variant | None]]:
+    """Every page of the book's chapters, in execution order: (chapter, variant or None)."""
+    return [(c, v) for c in CHAPTERS for v in (c.variants or (None,))]
+
+
+def figure_pages(data_root: str | Path = REPO_ROOT / "data") -> list[str]:
+    """The pages that must show a figure: every page of a chapter with figures, except a variant whose
+    dataset is not available under ``data_root`` (its page says so instead)."""
+    from ..data import check_dataset
+
+    return [
+        c.page(v)
+        for c, v in pages()
+        if c.figures
+        and (
+            v is None or "dataset" not in v.parameters or check_dataset(v.parameters["dataset"], data_root).ok
+        )
+    ]
 
 
 def get_chapter(name: str) -> Chapter:
@@ -59,3 +128,14 @@ def get_chapter(name: str) -> Chapter:
         if chapter.name == name:
             return chapter
     raise ValueError(f"unknown chapter {name!r}; chapters: {', '.join(c.name for c in CHAPTERS)}")
+
+
+def get_pages(name: str) -> list[tuple[Chapter, Variant | None]]:
+    """The pages called ``name``: a chapter (all its variants) or one page (``weight_decay_vgg9_mnist``);
+    raises ``ValueError`` listing the names otherwise."""
+    every = pages()
+    found = [(c, v) for c, v in every if name in (c.name, c.page(v))]
+    if not found:
+        names = sorted({c.name for c, _ in every} | {c.page(v) for c, v in every})
+        raise ValueError(f"unknown chapter or page {name!r}; choose from {', '.join(names)}")
+    return found

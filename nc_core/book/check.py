@@ -1,101 +1,207 @@
-"""Check the built book: every page free of error output, every image present, every chapter with a
-figure; screenshots of each page with headless Chromium when it is installed (artifacts for review).
+"""Check the built book in headless Chromium: every page is opened in the browser (Debian's ``chromium``,
+driven by the ``playwright`` package) and must show no error output, no broken image, and, on a chapter
+page, at least one figure; a full-page PNG screenshot of every page is kept as an artifact.
+
+Only local (``file://``) resources are loaded: requests to the network (MathJax and other CDNs) are
+aborted, so an offline machine checks a page in about a second.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
-import subprocess
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
-__all__ = ["PageReport", "check_book", "check_page"]
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, Request
 
-_PNG, _SVG = b"\x89PNG\r\n\x1a\n", b"<svg"
-_BAD_OUTPUT_CLASSES = ("output error", "output traceback", "output stderr")
-_CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-)  # fmt: skip
+__all__ = ["BrowserMissingError", "PageReport", "check_book", "find_chromium", "find_pages"]
+
+#: Notebook outputs that mean something went wrong (myst-nb's classes for tracebacks and stderr).
+ERROR_OUTPUTS = ("error", "traceback", "stderr")
+CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run")
+LOAD_TIMEOUT_MS = 30_000  # per page, to the ``load`` event (local files only, so normally < 1 s)
+IMAGE_TIMEOUT_MS = 10_000  # per page, for every ``<img>`` to finish loading (or fail)
+VIEWPORT: dict[str, int] = {"width": 1280, "height": 900}
+_NETWORK = re.compile(r"^(?!file:|data:|blob:|about:)")  # every URL the check must not fetch
+
+_PROBE_ARGS = {
+    "kinds": list(ERROR_OUTPUTS),
+    "marker": "Traceback (most recent call last)",  # also flagged in plain text outside the outputs
+    "imageTimeout": IMAGE_TIMEOUT_MS,
+}
+# In the page: load every image (lazy ones too), wait for them, then report what the page shows.
+_PROBE = """
+async ({kinds, marker, imageTimeout}) => {
+  const images = Array.from(document.images);
+  images.forEach(img => { img.loading = "eager"; });
+  const settled = img => img.complete ? null : new Promise(done => {
+    img.addEventListener("load", done, {once: true});
+    img.addEventListener("error", done, {once: true});
+  });
+  const timeout = new Promise(done => setTimeout(done, imageTimeout));
+  await Promise.race([Promise.all(images.map(settled)), timeout]);
+  const selector = kinds.map(kind => `.output.${kind}`).join(", ");
+  const outputs = Array.from(document.querySelectorAll(selector)).map(el => {
+    const text = (el.querySelector("pre") || el).textContent || "";  // not the copy button's tooltip
+    const lines = text.split("\\n").map(line => line.trim()).filter(Boolean);
+    return {kind: kinds.find(kind => el.classList.contains(kind)), last: lines.pop() || ""};
+  });
+  let tracebacks = 0;
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const inside = node.parentElement && node.parentElement.closest(`script, style, ${selector}`);
+    if (!inside && node.data.includes(marker)) tracebacks += 1;
+  }
+  const src = img => img.getAttribute("src") || "";
+  return {
+    outputs,
+    tracebacks,
+    broken: images.filter(img => img.complete && img.naturalWidth === 0).map(src),
+    loading: images.filter(img => !img.complete).map(src),
+    rendered: images.filter(img => img.complete && img.naturalWidth > 0).length,
+  };
+}
+"""
 
 
-class _PageParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.images: list[str] = []
-        self.bad_outputs: list[str] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = dict(attrs)
-        if tag == "img" and attributes.get("src"):
-            self.images.append(attributes["src"] or "")
-        classes = attributes.get("class") or ""
-        self.bad_outputs += [c for c in _BAD_OUTPUT_CLASSES if c in classes]
-
-    def handle_data(self, data: str) -> None:
-        if "Traceback (most recent call last)" in data:
-            self.text.append("a Python traceback")
+class BrowserMissingError(RuntimeError):
+    """Chromium or the ``playwright`` package is missing (or Chromium does not start)."""
 
 
 @dataclass
 class PageReport:
-    """Problems found on one page (empty ``problems`` = the page is fine)."""
+    """What the browser found on one page: ``problems`` (empty = the page is fine), the number of
+    ``images`` that rendered, and the ``screenshot`` saved of it (``None`` without a screenshot folder)."""
 
     page: Path
     problems: list[str]
     images: int
+    screenshot: Path | None = None
 
 
-def check_page(page: Path, *, needs_figure: bool) -> PageReport:
-    """Error outputs, tracebacks, stderr blocks, missing or non-image ``<img>`` files, and (if
-    ``needs_figure``) a page without any image."""
-    parser = _PageParser()
-    parser.feed(page.read_text(encoding="utf-8"))
-    problems = [f"{kind} output block" for kind in parser.bad_outputs] + parser.text
-    for src in parser.images:
-        if src.startswith(("http://", "https://", "data:")):
-            continue
-        target = (page.parent / src.split("#")[0].split("?")[0]).resolve()
-        head = target.read_bytes()[:256] if target.is_file() else b""
-        if not (head.startswith(_PNG) or _SVG in head or head[:3] == b"\xff\xd8\xff"):
-            problems.append(f"broken image {src}")
-    if needs_figure and not parser.images:
-        problems.append("no figure on a chapter page")
-    return PageReport(page, problems, len(parser.images))
+def find_chromium() -> str:
+    """The Chromium executable to drive; raises :class:`BrowserMissingError` naming whatever is missing
+    (the ``chromium`` program or the ``playwright`` package) and how to install it."""
+    missing = []
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the Python package playwright (install the book extra: pip install -e .[book])")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        missing.append("the chromium program on the PATH (Debian/Ubuntu: apt-get install -y chromium)")
+    if missing:
+        raise BrowserMissingError(
+            "the book check opens every page in headless Chromium; missing " + " and ".join(missing)
+        )
+    return chromium
 
 
 def _is_redirect(page: Path) -> bool:
-    """Jupyter Book's ``index.html`` only redirects to the root page (and hangs a headless screenshot)."""
-    return 'http-equiv="Refresh"' in page.read_text(encoding="utf-8")[:500]
+    """Jupyter Book's ``index.html`` only redirects to the root page: not a page to check."""
+    return 'http-equiv="refresh"' in page.read_text(encoding="utf-8", errors="replace")[:1000].lower()
+
+
+def find_pages(html_root: Path) -> list[Path]:
+    """The built pages under ``html_root``, except theme files (``_static``), the search page and
+    redirect-only pages."""
+    return sorted(
+        p
+        for p in html_root.rglob("*.html")
+        if "_static" not in p.relative_to(html_root).parts and p.name != "search.html" and not _is_redirect(p)
+    )
+
+
+def _screenshot_name(page: Path, html_root: Path) -> str:
+    """``book/generated/theory.html`` -> ``book_generated_theory.png``."""
+    return "_".join(page.relative_to(html_root).with_suffix(".png").parts)
+
+
+def _problems(probe: dict[str, Any], *, needs_figure: bool) -> list[str]:
+    """Turn what :data:`_PROBE` saw in a page into problem descriptions."""
+    problems = [f"{o['kind']} output: {o['last'][:160]}" for o in probe["outputs"]]
+    if probe["tracebacks"]:
+        problems.append("Python traceback in the page text")
+    problems += [f"broken image {src}" for src in probe["broken"]]
+    problems += [f"image still loading after {IMAGE_TIMEOUT_MS // 1000} s: {src}" for src in probe["loading"]]
+    if needs_figure and not probe["rendered"]:
+        problems.append("no figure on a chapter page")
+    return problems
+
+
+def _local_file(url: str, html_root: Path) -> str:
+    """The path of a ``file://`` URL, relative to ``html_root`` when it lies under it."""
+    path = Path(url2pathname(urlsplit(url).path))
+    return str(path.relative_to(html_root)) if path.is_relative_to(html_root) else str(path)
+
+
+def _check_page(
+    context: BrowserContext, page: Path, html_root: Path, *, needs_figure: bool, screenshot: Path | None
+) -> PageReport:
+    """Open ``page`` in a new tab of ``context``, inspect it with :data:`_PROBE`, and save its screenshot."""
+    from playwright.sync_api import Error
+
+    tab = context.new_page()
+    failed: list[str] = []
+
+    def on_failed(request: Request) -> None:  # local scripts and styles; images are checked in the page
+        if request.url.startswith("file:") and request.resource_type != "image":
+            failed.append(_local_file(request.url, html_root))
+
+    tab.on("requestfailed", on_failed)
+    report = PageReport(page, [], 0)
+    try:
+        tab.goto(page.as_uri(), wait_until="load", timeout=LOAD_TIMEOUT_MS)
+        probe = tab.evaluate(_PROBE, _PROBE_ARGS)
+        report.problems, report.images = _problems(probe, needs_figure=needs_figure), probe["rendered"]
+        if screenshot is not None:
+            tab.screenshot(path=screenshot, full_page=True, animations="disabled")
+            report.screenshot = screenshot
+    except Error as err:  # also playwright's TimeoutError: the page could not be checked
+        report.problems.append(f"browser could not check the page: {str(err).splitlines()[0]}")
+    finally:
+        tab.close()
+    report.problems += [f"failed to load local file {path}" for path in failed]
+    return report
 
 
 def check_book(html_root: Path, chapters: list[str], screenshots: Path | None = None) -> list[PageReport]:
-    """Check every HTML page under ``html_root`` (chapters under ``book/generated/`` must show a
-    figure); with ``screenshots`` and a ``chromium`` on the PATH, save a PNG of each page there."""
-    pages = sorted(
-        p
-        for p in html_root.rglob("*.html")
-        if "_static" not in p.parts and p.name != "search.html" and not _is_redirect(p)
-    )
+    """Open every page under ``html_root`` in one headless Chromium and report its problems; the chapter
+    pages ``book/generated/<name>.html`` for ``chapters`` must exist and show a figure. With
+    ``screenshots``, a full-page PNG of each page is saved there.
+
+    Raises ``ValueError`` when no page is built and :class:`BrowserMissingError` without Chromium or
+    playwright.
+    """
+    html_root = html_root.resolve()  # file:// URLs need absolute paths
+    pages = find_pages(html_root) if html_root.is_dir() else []
     if not pages:
         raise ValueError(f"no built pages under {html_root}; run `make book` first")
+    chromium = find_chromium()
+    from playwright.sync_api import Error, sync_playwright
+
     chapter_pages = {html_root / "book" / "generated" / f"{name}.html" for name in chapters}
-    missing = sorted(str(p) for p in chapter_pages if not p.exists())
-    reports = [PageReport(Path(m), ["chapter page was not built"], 0) for m in missing]
-    reports += [check_page(p, needs_figure=p in chapter_pages) for p in pages]
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if screenshots is not None and chromium:
+    reports = [
+        PageReport(p, ["chapter page was not built"], 0) for p in sorted(chapter_pages) if not p.exists()
+    ]
+    if screenshots is not None:
         screenshots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
+        except Error as err:
+            raise BrowserMissingError(f"could not start {chromium}: {str(err).splitlines()[0]}") from err
+        context = browser.new_context(viewport=VIEWPORT)
+        context.route(_NETWORK, lambda route: route.abort())  # offline: CDNs fail at once
         for page in pages:
-            name = "_".join(page.relative_to(html_root).with_suffix(".png").parts)
-            try:
-                subprocess.run(
-                    [chromium, *_CHROMIUM_FLAGS, f"--user-data-dir={screenshots / '.profile'}",
-                     "--window-size=1280,4000", f"--screenshot={screenshots / name}", page.as_uri()],
-                    capture_output=True, timeout=60, check=False,
-                )  # fmt: skip
-            except subprocess.TimeoutExpired:
-                print(f"screenshot of {page} timed out (not a page problem; no artifact for it)")
+            shot = screenshots / _screenshot_name(page, html_root) if screenshots is not None else None
+            reports.append(
+                _check_page(context, page, html_root, needs_figure=page in chapter_pages, screenshot=shot)
+            )
+        browser.close()
     return reports

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 from pathlib import Path
 
-from .chapters import CHAPTERS, PROFILES, REPO_ROOT, get_chapter
+from .chapters import CHAPTERS, PROFILES, REPO_ROOT, figure_pages, get_pages, pages
 from .check import check_book
 from .execute import GENERATED, execute_chapter
 
@@ -17,40 +18,51 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     book = subparsers.add_parser("book", help="execute the book's notebooks at a scale profile")
     sub = book.add_subparsers(dest="book_command", metavar="COMMAND", required=True)
     run = sub.add_parser("execute", help="run chapter notebooks with papermill into book/generated/")
-    run.add_argument("chapters", nargs="*", metavar="CHAPTER", help="default: every chapter")
+    run.add_argument(
+        "chapters",
+        nargs="*",
+        metavar="CHAPTER",
+        help="chapter (all its pages) or page, e.g. weight_decay_vgg9_mnist; default: every page",
+    )
     run.add_argument("--profile", default="cpu", choices=PROFILES, help="scale profile (default: cpu)")
     run.add_argument("--out", type=Path, default=GENERATED, help=f"output folder (default: {GENERATED})")
     run.set_defaults(handler=_cmd_execute)
     listing = sub.add_parser("list", help="list the chapters and their profiles")
     listing.set_defaults(handler=_cmd_list)
-    check = sub.add_parser("check", help="check the built book: no error output, no broken image")
+    check = sub.add_parser(
+        "check", help="open every built page in headless Chromium: no error output, no broken image"
+    )
     check.add_argument("--html", type=Path, default=REPO_ROOT / "_build" / "html", help="built HTML root")
     check.add_argument("--screenshots", type=Path, default=REPO_ROOT / "_build" / "screenshots",
-                       help="where to save page screenshots (needs chromium on the PATH)")  # fmt: skip
+                       help="where to save a full-page PNG of every page (artifacts)")  # fmt: skip
     check.set_defaults(handler=_cmd_check)
 
 
 def _cmd_execute(args: argparse.Namespace) -> int:
     try:
-        chapters = [get_chapter(name) for name in args.chapters] or list(CHAPTERS)
+        todo = [p for name in args.chapters for p in get_pages(name)] or pages()
     except ValueError as err:
         print(f"error: {err}")
         return 2
-    for chapter in chapters:
-        execute_chapter(chapter, args.profile, args.out)
+    if not args.chapters:  # a whole build: the claims page must only see this build's checks
+        shutil.rmtree(args.out / "claims", ignore_errors=True)
+    for chapter, variant in todo:
+        execute_chapter(chapter, args.profile, args.out, variant=variant)
     return 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from .check import BrowserMissingError
+
     try:
-        reports = check_book(args.html, [c.name for c in CHAPTERS], args.screenshots)
-    except ValueError as err:
+        reports = check_book(args.html, figure_pages(), args.screenshots)
+    except (ValueError, BrowserMissingError) as err:
         print(f"error: {err}")
         return 2
     bad = [r for r in reports if r.problems]
     for r in bad:
         print(f"{r.page}: {'; '.join(r.problems)}")
-    shots = len(list(args.screenshots.glob("*.png"))) if args.screenshots.exists() else 0
+    shots = sum(r.screenshot is not None for r in reports)
     print(
         f"checked {len(reports)} pages: {len(bad)} with problems; {shots} screenshots in {args.screenshots}"
     )
@@ -59,5 +71,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_list(args: argparse.Namespace) -> int:
     for chapter in CHAPTERS:
-        print(f"{chapter.name:<12} {chapter.title}  (notebooks/{chapter.name}.ipynb)")
+        print(f"{chapter.name:<14} {chapter.title}  (notebooks/{chapter.name}.ipynb)")
+        for variant in chapter.variants:
+            print(f"  {chapter.page(variant):<30} {variant.title}  {variant.parameters}")
     return 0

@@ -9,6 +9,7 @@ with results in a typed, crash-safe Parquet store.
 * :func:`load_results` / :func:`load_histories` - one DataFrame of final records / per-epoch
   histories for a grid (``valid_only`` keeps the paper's "valid" runs, >= 99% training accuracy).
 * :func:`sweep_status`, :func:`estimate` - progress of a sweep and its estimated cost.
+* :func:`valid_runs`, :func:`summarise_by` - which runs count, and mean / std per (optimizer, weight decay).
 
 Command line: ``python -m nc_core sweep list|plan|run|status``.
 """
@@ -33,6 +34,7 @@ from .store import (
     load_results,
     sweep_status,
 )
+from .summary import summarise_by, valid_runs
 
 __all__ = [
     "DEFAULT_PROFILES",
@@ -53,5 +55,7 @@ __all__ = [
     "plan",
     "run_one",
     "run_sweep",
+    "summarise_by",
     "sweep_status",
+    "valid_runs",
 ]

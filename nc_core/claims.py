@@ -1,0 +1,184 @@
+"""The paper's claims and the checks that decide them on the project's own results.
+
+Every chapter notebook records its checks in a :class:`ClaimLog` (``check(text, value, passed, gate=...,
+paper_claim=...)``) and saves them as JSON; the claims page (``notebooks/claims.ipynb``) collects every
+saved check and gives each of the paper's claims (:data:`PAPER_CLAIMS`) a verdict with :func:`verdicts`:
+
+* ``holds``: at least one check decides the claim and every one of them passed;
+* ``fails``: at least one of its checks failed (at the profile it ran at: a small profile can fail a
+  claim about the paper's scale; the page shows the profile);
+* ``not run``: no chapter of this build checked it (the registry says what would).
+
+A check's ``gate`` says at which profiles a failure is an error of the code rather than of the scale:
+``all`` (every profile), ``cpu+`` (``cpu``, ``gpu`` and ``paper``) or ``paper``; a notebook with
+``strict = True`` raises on a failed gated check (:meth:`ClaimLog.finish`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["GATES", "PAPER_CLAIMS", "ClaimLog", "PaperClaim", "load_checks", "verdicts"]
+
+#: gate -> profiles at which a failed check is an error
+GATES: dict[str, tuple[str, ...]] = {
+    "all": ("smoke", "cpu", "gpu", "paper"),
+    "cpu+": ("cpu", "gpu", "paper"),
+    "paper": ("paper",),
+}
+
+
+@dataclass(frozen=True)
+class PaperClaim:
+    """One claim of the paper: where it is made, which chapter checks it (``""``: none yet) and how."""
+
+    id: str
+    statement: str
+    source: str
+    chapter: str
+    decided_by: str
+
+
+PAPER_CLAIMS: tuple[PaperClaim, ...] = (
+    PaperClaim("adamw_above_adam", "AdamW's NC0 and NC3 stay far above Adam's at every weight decay",
+               "Section 3.2, Figure 1 (and 19, 24, 29, 34, 39)", "weight_decay",
+               "mean final NC0/NC3 over LRs and momenta, per weight decay, AdamW vs Adam"),
+    PaperClaim("signumw_above_signum", "SignumW's NC0 and NC3 stay far above Signum's at every weight decay",
+               "Section 3.2, Figure 3 (and 20, 25, 30, 35, 40)", "weight_decay",
+               "mean final NC0/NC3 per weight decay, SignumW vs Signum"),
+    PaperClaim("coupled_wd_lowers_nc", "Larger coupled weight decay lowers NC0 and NC3 (weight decay is "
+               "necessary to reduce the NC metrics)", "Section 3.2, Figures 1 and 3", "weight_decay",
+               "mean final NC0/NC3 at the largest coupled weight decay vs at none, for SGD, Adam, Signum"),
+    PaperClaim("sgd_gap_smaller", "SGD and SGDW stay close; the coupled/decoupled gap is much larger for "
+               "adaptive optimizers", "Section 3.2, Figure 3", "weight_decay",
+               "NC0 ratio decoupled/coupled at shared weight decays: SGDW/SGD below AdamW/Adam"),
+    PaperClaim("nc4_at_full_accuracy", "NC4 holds whenever training accuracy is ~100%",
+               "Section 4, Figure 44", "weight_decay",
+               "NC4 (test set) >= 0.95 in every run with >= 99% training accuracy"),
+    PaperClaim("dynamics_decoupled_nc0", "Under AdamW and SignumW NC0 ends far above its coupled "
+               "counterpart's and rises from initialisation", "Section 3.3, Figure 5, Table 1", "dynamics",
+               "final NC0 ratios and signs of the change from initialisation in the six Table 4 runs"),
+    PaperClaim("dynamics_w_sv_grows", "The smallest singular value of W grows under AdamW and SignumW, so "
+               "NC3 cannot be met", "Section 3.3, Figures 6 and 16", "dynamics",
+               "smallest singular value of W over training in the AdamW and SignumW runs"),
+    PaperClaim("thm31_sgd_nc0_decay", "Under SGD with momentum and weight decay NC0 decays to zero at a "
+               "rate set by momentum and weight decay", "Theorem 3.1, Lemmas E.5 and E.6", "theory",
+               "float64 simulations vs the exact recursion, the theorem's rate and Eq. (26)"),
+    PaperClaim("thm33_signgd_decoupled", "Sign GD with decoupled weight decay keeps NC0 bounded away from "
+               "zero (closed form)", "Theorem 3.3", "theory", "simulated UFM vs the closed form"),
+    PaperClaim("thm34_signgd_coupled", "Sign GD with coupled weight decay drives NC0 up, then down into an "
+               "O(eta^2) band", "Theorem 3.4", "theory", "simulated UFM: structure, switch times, band"),
+    PaperClaim("prop21_nc0_necessary", "NC2 and NC3 imply NC0 (NC0 is necessary for NC)", "Proposition 2.1",
+               "theory", "NC0 of a simplex-ETF classifier and a perturbed one"),
+    PaperClaim("fig8_mlp_split", "On a small MLP, coupled optimizers drive NC0 down and decoupled ones keep "
+               "it up", "Figure 8", "theory", "final NC0 per optimizer on separable data"),
+    PaperClaim("momentum_accelerates_sgd", "Momentum accelerates neural collapse under SGD with weight decay",
+               "Section 3.2, Figure 4", "", "grid fig4_heatmap (defined; no chapter yet): "
+               "`python -m nc_core sweep run fig4_heatmap --profile cpu`"),
+    PaperClaim("coupled_share_restores_nc", "A small coupled share of the total weight decay restores NC "
+               "under Adam/AdamW", "Section 3.4, Figure 7", "", "grid fig7_adam_adamw (defined; no chapter "
+               "yet): `python -m nc_core sweep run fig7_adam_adamw --profile cpu`"),
+    PaperClaim("longer_training_keeps_gap", "Training ten times longer does not close the Adam/AdamW gap",
+               "Appendix D.4.1, Figures 13 and 14", "", "grids fig13_epochs_adam / fig14_epochs_sgd "
+               "(defined; 2,000 epochs: GPU scale)"),
+    PaperClaim("ufm_adamw_no_nc", "In the unconstrained feature model AdamW's NC0 and NC3 stay an order of "
+               "magnitude above Adam's and SGD's", "Appendix D.4.2, Figure 15", "",
+               "grid ufm (defined; no chapter yet): `python -m nc_core sweep run ufm --profile cpu`"),
+)  # fmt: skip
+
+
+def _as_text(value: Any) -> str:
+    """A check's measured value as text: JSON where possible (NumPy scalars as numbers), else ``str``."""
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, default=lambda o: o.item() if hasattr(o, "item") else str(o))
+    except (TypeError, ValueError):  # e.g. tuple keys
+        return str(value)
+
+
+class ClaimLog:
+    """The checks of one notebook run (one chapter page at one profile)."""
+
+    def __init__(self, chapter: str, profile: str, variant: str = "") -> None:
+        if profile not in GATES["all"]:
+            raise ValueError(f"unknown profile {profile!r}; choose from {', '.join(GATES['all'])}")
+        self.chapter, self.profile, self.variant = chapter, profile, variant
+        self._known = {c.id for c in PAPER_CLAIMS}
+        self.rows: list[dict[str, Any]] = []
+
+    def check(self, text: str, value: Any, passed: bool, gate: str = "all", paper_claim: str = "") -> bool:
+        """Record one check; ``paper_claim`` is the id of the :data:`PAPER_CLAIMS` entry it bears on."""
+        if gate not in GATES:
+            raise ValueError(f"unknown gate {gate!r}; choose from {', '.join(GATES)}")
+        if paper_claim and paper_claim not in self._known:
+            raise ValueError(f"unknown paper claim {paper_claim!r}; see nc_core.claims.PAPER_CLAIMS")
+        self.rows.append({
+            "chapter": self.chapter, "variant": self.variant, "profile": self.profile, "check": text,
+            "value": _as_text(value),
+            "gate": gate, "passed": bool(passed), "gated": self.profile in GATES[gate],
+            "paper_claim": paper_claim,
+        })  # fmt: skip
+        return bool(passed)
+
+    def table(self) -> pd.DataFrame:
+        """The checks with a ``result``: PASS, FAIL (gated) or "does not hold at profile P" (not gated)."""
+        df = pd.DataFrame(self.rows, columns=["check", "value", "gate", "passed", "gated", "paper_claim"])
+        df["result"] = [
+            "PASS" if p else ("FAIL" if g else f"does not hold at profile {self.profile}")
+            for p, g in zip(df["passed"], df["gated"], strict=True)
+        ]
+        return df
+
+    def failed(self) -> list[str]:
+        """The gated checks that failed."""
+        return [r["check"] for r in self.rows if r["gated"] and not r["passed"]]
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the checks to ``folder/<chapter>[__<variant>].json`` (read back by :func:`load_checks`)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / (self.chapter + (f"__{self.variant}" if self.variant else "") + ".json")
+        path.write_text(json.dumps(self.rows, indent=1))
+        return path
+
+    def finish(self, strict: bool) -> None:
+        """Raise ``AssertionError`` listing the failed gated checks when ``strict``."""
+        failed = self.failed()
+        if strict and failed:
+            raise AssertionError("failed claims:\n" + "\n".join(failed))
+
+
+def load_checks(folder: str | Path) -> pd.DataFrame:
+    """Every check saved under ``folder`` by :meth:`ClaimLog.save` (an empty frame if there is none)."""
+    rows = [row for path in sorted(Path(folder).glob("*.json")) for row in json.loads(path.read_text())]
+    cols = ["chapter", "variant", "profile", "check", "value", "gate", "passed", "gated", "paper_claim"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _page(check: pd.Series) -> str:
+    return check["chapter"] + (f" ({check['variant']})" if check["variant"] else "")
+
+
+def verdicts(checks: pd.DataFrame, claims: tuple[PaperClaim, ...] = PAPER_CLAIMS) -> pd.DataFrame:
+    """One row per paper claim: ``verdict`` (holds / fails / not run), the profiles, the number of checks
+    passed, and the failed checks with their values and pages."""
+    rows = []
+    for c in claims:
+        mine = checks[checks["paper_claim"] == c.id]
+        failed = mine[~mine["passed"].astype(bool)]
+        failures = [f"{r['check']} [{_page(r)}: {r['value']}]" for _, r in failed.iterrows()]
+        verdict = "not run" if mine.empty else ("fails" if len(failed) else "holds")
+        rows.append({
+            "id": c.id, "claim": c.statement, "source": c.source, "verdict": verdict,
+            "profile": ", ".join(sorted(set(mine["profile"]))) or "-",
+            "checks passed": f"{int(mine['passed'].astype(bool).sum())} / {len(mine)}" if len(mine) else "-",
+            "decided by": c.decided_by,
+            "failed checks": "; ".join(failures),
+        })  # fmt: skip
+    return pd.DataFrame(rows)

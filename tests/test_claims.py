@@ -1,0 +1,85 @@
+"""The claims registry, the per-page check log and the verdicts of the claims page."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from nc_core.book import CHAPTERS
+from nc_core.claims import GATES, PAPER_CLAIMS, ClaimLog, load_checks, verdicts
+
+
+def test_registry_ids_are_unique_and_name_existing_chapters():
+    ids = [c.id for c in PAPER_CLAIMS]
+    assert len(ids) == len(set(ids))
+    chapters = {c.name for c in CHAPTERS}
+    for c in PAPER_CLAIMS:
+        assert c.chapter in chapters | {""}, c.id
+        if not c.chapter:  # a claim no chapter checks yet must say how it would be run
+            assert "nc_core sweep run" in c.decided_by or "GPU" in c.decided_by, c.id
+
+
+def test_gates_decide_which_failures_raise():
+    assert GATES["all"] == ("smoke", "cpu", "gpu", "paper")
+    for profile, raising in (
+        ("smoke", {"all"}),
+        ("cpu", {"all", "cpu+"}),
+        ("paper", {"all", "cpu+", "paper"}),
+    ):
+        log = ClaimLog("dynamics", profile)
+        for gate in GATES:
+            log.check(f"{gate} check", 1.0, False, gate)
+        assert set(log.failed()) == {f"{g} check" for g in raising}, profile
+        with pytest.raises(AssertionError, match="failed claims"):
+            log.finish(strict=True)
+        log.finish(strict=False)  # not strict: never raises
+    ok = ClaimLog("theory", "smoke")
+    ok.check("a passing check", 1, True, "all")
+    ok.finish(strict=True)
+    assert ok.table()["result"].tolist() == ["PASS"]
+
+
+def test_bad_input_is_named():
+    with pytest.raises(ValueError, match="unknown profile"):
+        ClaimLog("theory", "huge")
+    log = ClaimLog("theory", "cpu")
+    with pytest.raises(ValueError, match="unknown gate"):
+        log.check("x", 1, True, "sometimes")
+    with pytest.raises(ValueError, match="unknown paper claim"):
+        log.check("x", 1, True, "all", "no_such_claim")
+
+
+def test_verdicts_hold_fail_and_not_run(tmp_path):
+    a = ClaimLog("weight_decay", "cpu", "resnet9_fashionmnist")
+    a.check("AdamW above Adam (NC0)", {"0.05": 3.2}, True, "cpu+", "adamw_above_adam")
+    a.check("AdamW above Adam (NC3)", {"0.05": 1.4}, True, "cpu+", "adamw_above_adam")
+    a.check("every run finished", {"completed": 52}, True)  # an internal check: no paper claim
+    b = ClaimLog("weight_decay", "cpu", "vgg9_mnist")
+    b.check("AdamW above Adam (NC0)", {"0.05": 2.0}, True, "cpu+", "adamw_above_adam")
+    b.check("Signum: NC0 at top WD < at 0", "0.9 vs 0.8", False, "cpu+", "coupled_wd_lowers_nc")
+    b.check("Adam: NC0 at top WD < at 0", "0.1 vs 0.8", True, "cpu+", "coupled_wd_lowers_nc")
+    a.save(tmp_path)
+    b.save(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "weight_decay__resnet9_fashionmnist.json", "weight_decay__vgg9_mnist.json",
+    ]  # fmt: skip
+    checks = load_checks(tmp_path)
+    assert len(checks) == 6
+    table = verdicts(checks).set_index("id")
+    assert table.loc["adamw_above_adam", "verdict"] == "holds"
+    assert table.loc["adamw_above_adam", "checks passed"] == "3 / 3"
+    assert table.loc["coupled_wd_lowers_nc", "verdict"] == "fails"
+    assert table.loc["coupled_wd_lowers_nc", "checks passed"] == "1 / 2"
+    assert table.loc["coupled_wd_lowers_nc", "failed checks"] == (
+        "Signum: NC0 at top WD < at 0 [weight_decay (vgg9_mnist): 0.9 vs 0.8]"
+    )
+    assert table.loc["thm33_signgd_decoupled", "verdict"] == "not run"
+    assert table.loc["adamw_above_adam", "profile"] == "cpu"
+    assert set(table["verdict"]) == {"holds", "fails", "not run"}
+    assert len(table) == len(PAPER_CLAIMS)
+
+
+def test_no_checks_means_every_claim_not_run(tmp_path):
+    table = verdicts(load_checks(tmp_path / "nothing-here"))
+    assert (table["verdict"] == "not run").all()
+    assert isinstance(table, pd.DataFrame) and len(table) == len(PAPER_CLAIMS)
