@@ -6,6 +6,8 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
 
 # scale profile of the book's notebooks: smoke | cpu | gpu | paper (see nc_core/book/chapters.py)
 PROFILE ?= cpu
+# FRESH=1: retrain every run of the profile into an empty store (_build/fresh-results) instead of reusing data/results
+FRESH ?=
 
 .PHONY: book test lint venv data chromium clean
 
@@ -34,7 +36,7 @@ chromium:
 ## (HTML under _build/html) with notebook execution off, then open every page in headless Chromium
 ## (error outputs, broken images, chapters without figures; full-page screenshots in _build/screenshots)
 book: venv data chromium
-	$(BIN)/python -m nc_core book execute --profile $(PROFILE)
+	$(BIN)/python -m nc_core book execute --profile $(PROFILE) $(if $(FRESH),--fresh)
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
 	$(BIN)/python -m nc_core book check
 

@@ -161,7 +161,7 @@ def test_profiles_record_overrides_and_keep_the_grid_shape():
         paper_runs = g.expand("paper")
         paper_ids = {r.run_id for r in paper_runs}
         assert all(r.overrides == {} for r in paper_runs)
-        for profile in ("cpu", "smoke"):
+        for profile in ("gpu", "cpu", "smoke"):
             runs = g.expand(profile)
             assert 0 < len(runs) <= len(paper_ids)
             for r in runs:
@@ -178,6 +178,9 @@ def test_profiles_record_overrides_and_keep_the_grid_shape():
     # per (model, dataset): SGD/SGDW and Adam/Signum 2 x 1 LR x 2 momenta x 4 coupled WDs (0, 5e-4, 0.05,
     # 0.5); AdamW/SignumW 2 x 1 x 2 x 5 (0, 5e-4, 0.05, 0.5, 5) -> 16 + 16 + 20 = 52; 2 models x 3 datasets
     assert len(plan("main", "cpu")) == 52 * 6
+    gpu = plan("main", "gpu")  # the cpu grid points at full width and data
+    assert {r.run_id for r in gpu} != {r.run_id for r in plan("main", "cpu")} and len(gpu) == 52 * 6
+    assert {(r.config.width, r.config.subset_per_class, r.config.epochs) for r in gpu} == {(1.0, None, 30)}
     smoke = plan("main", "smoke")
     assert {(r.config.width, r.config.subset_per_class, r.config.epochs) for r in smoke} == {(0.0625, 20, 2)}
     assert len({r.config.optimizer for r in smoke}) == 6  # every optimizer is touched
@@ -207,7 +210,7 @@ def test_where_keeps_one_slice_with_the_whole_grids_run_ids():
         (lambda g: g.update(blocks=[]), "empty"),
         (lambda g: g["fixed"].update(dataset="imagenet"), "unknown dataset"),
         (lambda g: g["fixed"].update(learning_rate=0.1), "unknown RunConfig fields"),
-        (lambda g: g["profiles"].update(gpu={}), "unknown profiles"),
+        (lambda g: g["profiles"].update(huge={}), "unknown profiles"),
         (lambda g: g["profiles"]["smoke"].update(overrides={"weight_decay": 0.1}), "shape"),
         (lambda g: g["blocks"][0]["axes"].update(momentum=[0.9, 1.5]), "momentum"),
     ],
@@ -227,7 +230,7 @@ def test_invalid_command_lines_exit_2_before_running(tmp_path, capsys):
     root = tmp_path / "results"
     cases = [
         (["sweep", "run", str(bad), "--root", str(root)], "unknown optimizer"),
-        (["sweep", "run", "main", "--profile", "gpu", "--root", str(root)], "unknown profile"),
+        (["sweep", "run", "main", "--profile", "huge", "--root", str(root)], "unknown profile"),
         (["sweep", "run", "no_such_grid", "--root", str(root)], "unknown grid"),
         (["sweep", "run", "resnet50_imagenet", "--profile", "smoke", "--root", str(root)], "ImageNet"),
         (["sweep", "run", "vit", "--profile", "cpu", "--root", str(root), "--data-root", str(tmp_path)],

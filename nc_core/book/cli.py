@@ -6,11 +6,16 @@ import argparse
 import shutil
 from pathlib import Path
 
+import papermill
+
 from .chapters import CHAPTERS, PROFILES, REPO_ROOT, figure_pages, get_pages, pages
 from .check import check_book
 from .execute import GENERATED, execute_chapter
 
-__all__ = ["register"]
+__all__ = ["FRESH_RESULTS", "register"]
+
+#: the results store of ``book execute --fresh`` (``make book FRESH=1``)
+FRESH_RESULTS = REPO_ROOT / "_build" / "fresh-results"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--profile", default="cpu", choices=PROFILES, help="scale profile (default: cpu)")
     run.add_argument("--out", type=Path, default=GENERATED, help=f"output folder (default: {GENERATED})")
+    run.add_argument("--fresh", action="store_true",
+                     help=f"train every run anew into an empty results store ({FRESH_RESULTS}) instead of "
+                     "reusing data/results")  # fmt: skip
     run.set_defaults(handler=_cmd_execute)
     listing = sub.add_parser("list", help="list the chapters and their profiles")
     listing.set_defaults(handler=_cmd_list)
@@ -46,8 +54,12 @@ def _cmd_execute(args: argparse.Namespace) -> int:
         return 2
     if not args.chapters:  # a whole build: the claims page must only see this build's checks
         shutil.rmtree(args.out / "claims", ignore_errors=True)
+    if args.fresh:
+        shutil.rmtree(FRESH_RESULTS, ignore_errors=True)
     for chapter, variant in todo:
-        execute_chapter(chapter, args.profile, args.out, variant=variant)
+        declared = papermill.inspect_notebook(str(chapter.notebook))
+        extra = {"results_root": str(FRESH_RESULTS)} if args.fresh and "results_root" in declared else {}
+        execute_chapter(chapter, args.profile, args.out, variant=variant, parameters=extra)
     return 0
 
 

@@ -42,11 +42,17 @@ _MERGED_DICT_FIELDS = ("model_kwargs", "data_kwargs")
 _SCHEDULES = ("step", "cosine", "constant")
 
 #: Profiles every grid has; a grid's own ``profiles`` entry extends these (overrides merged key by key,
-#: ``select`` / ``block_select`` / ``note`` taken from the grid when given).
+#: ``select`` / ``block_select`` / ``note`` taken from the grid when given; a grid without a ``gpu`` entry
+#: runs its ``cpu`` selection at the ``gpu`` scale).
 DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
     "paper": {
         "overrides": {},
         "note": "the paper's exact protocol: full data, full width, every grid point",
+    },
+    "gpu": {
+        "overrides": {"epochs": 30, "metric_every": 5},
+        "note": "one GPU: full width and full data, 30 epochs (the paper: 200), at the grid points of the "
+        "cpu profile unless the grid names its own",
     },
     "cpu": {
         "overrides": {"width": 0.125, "subset_per_class": 500, "epochs": 30, "metric_every": 5},
@@ -218,6 +224,8 @@ class Grid:
             )
         for pname, default in DEFAULT_PROFILES.items():
             mine = dict(own.get(pname) or {})
+            if pname == "gpu" and not mine:  # the cpu profile's grid points, at the gpu profile's scale
+                mine = {k: v for k, v in (own.get("cpu") or {}).items() if k in ("select", "block_select")}
             if unknown := set(mine) - {"overrides", "select", "block_select", "note"}:
                 raise ValueError(f"grid {name!r}, profile {pname!r}: unknown keys {sorted(unknown)}")
             overrides = _merge(default.get("overrides", {}), mine.get("overrides") or {})
