@@ -9,7 +9,7 @@ PROFILE ?= cpu
 # FRESH=1: retrain every run of the profile into an empty store (_build/fresh-results) instead of reusing data/results
 FRESH ?=
 
-.PHONY: book test lint venv data chromium clean
+.PHONY: book test lint venv data chromium mathjax clean
 
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
@@ -32,10 +32,19 @@ chromium:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
 	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
 
+## MathJax served with the book (no CDN: pages render their maths offline), from the npm registry
+MATHJAX_VERSION := 3.2.2
+MATHJAX := book/_static/mathjax/tex-svg.js
+$(MATHJAX):
+	rm -rf _build/mathjax && mkdir -p _build/mathjax book/_static/mathjax
+	cd _build/mathjax && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null && tar xzf mathjax-$(MATHJAX_VERSION).tgz
+	cd _build/mathjax/package/es5 && cp -r tex-svg.js input ui a11y adaptors $(CURDIR)/book/_static/mathjax/
+mathjax: $(MATHJAX)
+
 ## make book: run every chapter notebook with papermill at $(PROFILE), then build the Jupyter Book
 ## (HTML under _build/html) with notebook execution off, then open every page in headless Chromium
 ## (error outputs, broken images, chapters without figures; full-page screenshots in _build/screenshots)
-book: venv data chromium
+book: venv data chromium $(MATHJAX)
 	$(BIN)/python -m nc_core book execute --profile $(PROFILE) $(if $(FRESH),--fresh)
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
 	$(BIN)/python -m nc_core book check

@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import matplotlib.ticker as mticker
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -114,7 +115,13 @@ def plot_against_weight_decay(ax: Any, summary: pd.DataFrame, optimizers: list[s
         ax.fill_between(g["weight_decay"], (mean - std).clip(lower=mean / 100), mean + std,
                         color=style["color"], alpha=0.18, lw=0)  # fmt: skip
     ax.set_xscale("symlog", linthresh=float(positive.min()) if len(positive) else 1e-5)
+    ticks = sorted(set(summary.loc[summary["optimizer"].isin(optimizers), "weight_decay"]))
+    ax.set_xticks(ticks, [f"{w:g}" for w in ticks], rotation=45 if len(ticks) > 5 else 0)
+    ax.xaxis.set_minor_locator(mticker.NullLocator())
     ax.set(yscale="log", xlabel="weight decay", title=metric.removesuffix("_code"))
+    # plain numbers on the log axis (1.5, not 1.5 x 10^0), minor ticks labelled only over a short range
+    ax.yaxis.set_major_formatter(mticker.LogFormatter(labelOnlyBase=False))
+    ax.yaxis.set_minor_formatter(mticker.LogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.5)))
 
 
 def save_figure(fig: Figure, name: str, folder: str | Path = DEFAULT_FIGURE_FOLDER) -> Path:

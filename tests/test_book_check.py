@@ -52,6 +52,12 @@ SITE = {
     "book/not_an_image.html": html('<img src="fake.png">'),
     "book/generated/no_figure.html": html("<p>text, no figure</p><img src='nope.png'>"),
     "book/missing_script.html": html("<p>x</p>", head='<script src="../_static/missing.js"></script>'),
+    # maths that only a CDN MathJax would typeset (aborted offline), and maths already typeset
+    "book/maths_cdn.html": html(
+        '<p><span class="math notranslate nohighlight">\\(x^2\\)</span></p>',
+        head='<script src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-svg.js"></script>',
+    ),
+    "book/maths_typeset.html": html('<span class="math"><mjx-container>x</mjx-container></span>'),
     "index.html": '<meta http-equiv="Refresh" content="0; url=book/generated/good.html" />',
     "search.html": html('<div class="output error">not checked</div>'),
     "_static/theme.html": html('<div class="output error">not checked</div>'),
@@ -69,6 +75,8 @@ EXPECTED = {
     "book/not_an_image.html": ["broken image fake.png"],
     "book/generated/no_figure.html": ["broken image nope.png", "no figure on a chapter page"],
     "book/missing_script.html": ["failed to load local file _static/missing.js"],
+    "book/maths_cdn.html": ["1 maths elements not typeset (MathJax did not load)"],
+    "book/maths_typeset.html": [],
     "book/generated/absent.html": ["chapter page was not built"],
 }
 

@@ -77,6 +77,9 @@ def _wd_variant(model: str, dataset: str, figures: str) -> Variant:
                    {"model": model, "dataset": dataset})  # fmt: skip
 
 
+#: smoke runs are throw-away: kept out of the shipped results store (data/results)
+SMOKE_STORE = {"results_root": "_build/smoke-results"}
+
 CHAPTERS: tuple[Chapter, ...] = (
     Chapter(
         "theory",
@@ -84,10 +87,15 @@ CHAPTERS: tuple[Chapter, ...] = (
         # the theorems' simulations are cheap: the cpu defaults are already the full-scale section
         profiles={"smoke": {}},
     ),
-    Chapter("dynamics", "Training dynamics: NC metrics and singular values over training", profiles={}),
+    Chapter(
+        "dynamics",
+        "Training dynamics: NC metrics and singular values over training",
+        profiles={"smoke": SMOKE_STORE},
+    ),
     Chapter(
         "weight_decay",
         "Weight decay sweeps: NC0 and NC3 against weight decay, coupled vs decoupled",
+        profiles={"smoke": SMOKE_STORE},
         variants=(
             _wd_variant("resnet9", "fashionmnist", "Figures 1 and 3"),
             _wd_variant("vgg9", "fashionmnist", "Figures 19 and 20"),

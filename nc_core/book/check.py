@@ -2,8 +2,9 @@
 driven by the ``playwright`` package) and must show no error output, no broken image, and, on a chapter
 page, at least one figure; a full-page PNG screenshot of every page is kept as an artifact.
 
-Only local (``file://``) resources are loaded: requests to the network (MathJax and other CDNs) are
-aborted, so an offline machine checks a page in about a second.
+Only local (``file://``) resources are loaded: requests to the network (CDNs) are aborted, so an offline
+machine checks a page in about a second, and the book's maths must be typeset by the MathJax it serves
+itself (``book/_static/mathjax``).
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ async ({kinds, marker, imageTimeout}) => {
     img.addEventListener("error", done, {once: true});
   });
   const timeout = new Promise(done => setTimeout(done, imageTimeout));
-  await Promise.race([Promise.all(images.map(settled)), timeout]);
+  const typeset = window.MathJax && MathJax.startup && MathJax.startup.promise;
+  await Promise.race([Promise.all([...images.map(settled), typeset]), timeout]);
   const selector = kinds.map(kind => `.output.${kind}`).join(", ");
   const outputs = Array.from(document.querySelectorAll(selector)).map(el => {
     const text = (el.querySelector("pre") || el).textContent || "";  // not the copy button's tooltip
@@ -64,6 +66,8 @@ async ({kinds, marker, imageTimeout}) => {
     broken: images.filter(img => img.complete && img.naturalWidth === 0).map(src),
     loading: images.filter(img => !img.complete).map(src),
     rendered: images.filter(img => img.complete && img.naturalWidth > 0).length,
+    maths: document.querySelectorAll(".math").length,
+    typeset: document.querySelectorAll("mjx-container").length,
   };
 }
 """
@@ -131,6 +135,8 @@ def _problems(probe: dict[str, Any], *, needs_figure: bool) -> list[str]:
     problems += [f"image still loading after {IMAGE_TIMEOUT_MS // 1000} s: {src}" for src in probe["loading"]]
     if needs_figure and not probe["rendered"]:
         problems.append("no figure on a chapter page")
+    if probe["maths"] and not probe["typeset"]:
+        problems.append(f"{probe['maths']} maths elements not typeset (MathJax did not load)")
     return problems
 
 
