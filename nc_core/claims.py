@@ -60,6 +60,11 @@ PAPER_CLAIMS: tuple[PaperClaim, ...] = (
     PaperClaim("nc4_at_full_accuracy", "NC4 holds whenever training accuracy is ~100%",
                "Section 4, Figure 44", "weight_decay",
                "NC4 (test set) >= 0.95 in every run with >= 99% training accuracy"),
+    PaperClaim("nc0_tracks_nc3", "NC0 correlates with NC3: a linear fit explains over 70% of NC3's variation",
+               "Section 2, Figures 2, 9, 10, Table 5", "weight_decay",
+               "OLS NC3 ~ NC0 over the valid runs of each architecture x dataset: slope, p, R^2"),
+    PaperClaim("nc4_uncorrelated", "NC4 is largely uncorrelated with NC1-NC3", "Section 4, Figure 44",
+               "weight_decay", "Spearman correlation of NC4 with NC1, NC2, NC3 over the valid runs"),
     PaperClaim("dynamics_decoupled_nc0", "Under AdamW and SignumW NC0 ends far above its coupled "
                "counterpart's and rises from initialisation", "Section 3.3, Figure 5, Table 1", "dynamics",
                "final NC0 ratios and signs of the change from initialisation in the six Table 4 runs"),
