@@ -127,7 +127,19 @@ FIG4_HEATMAP: dict[str, Any] = {
     },
     "blocks": [{"name": "heatmap", "fixed": {}, "axes": {"momentum": MOMENTA, "weight_decay": WD_COUPLED}}],
     "profiles": {
-        "cpu": {"select": {"momentum": [0.0, 0.5, 0.9, 0.98], "weight_decay": [0.0, 5e-4, 5e-3, 0.05]}},
+        "cpu": {
+            "overrides": {
+                "width": 0.0625,
+                "subset_per_class": 250,
+                "batch_size": 32,
+                "epochs": 15,
+                "metric_every": 5,
+                "metric_log_points": 0,
+            },
+            "select": {"momentum": [0.0, 0.5, 0.9, 0.98], "weight_decay": [0.0, 5e-4, 5e-3, 0.05]},
+            "note": "the main grid's cpu scale (width 1/16, 250 samples per class, batch 32, 15 epochs); "
+            "momentum {0, 0.5, 0.9, 0.98} x weight decay {0, 5e-4, 5e-3, 0.05}: 16 runs",
+        },
         "smoke": {"select": {"momentum": [0.0, 0.9], "weight_decay": [0.0, 0.05]}},
     },
 }
