@@ -83,8 +83,8 @@ PAPER_CLAIMS: tuple[PaperClaim, ...] = (
     PaperClaim("fig8_mlp_split", "On a small MLP, coupled optimizers drive NC0 down and decoupled ones keep "
                "it up", "Figure 8", "theory", "final NC0 per optimizer on separable data"),
     PaperClaim("momentum_accelerates_sgd", "Momentum accelerates neural collapse under SGD with weight decay",
-               "Section 3.2, Figure 4", "", "grid fig4_heatmap (defined; no chapter yet): "
-               "`python -m nc_core sweep run fig4_heatmap --profile cpu`"),
+               "Section 3.2, Figure 4", "momentum", "final NC0/NC3 with the largest momentum vs without, at "
+               "each weight decay (grid fig4_heatmap)"),
     PaperClaim("coupled_share_restores_nc", "A small coupled share of the total weight decay restores NC "
                "under Adam/AdamW", "Section 3.4, Figure 7", "", "grid fig7_adam_adamw (defined; no chapter "
                "yet): `python -m nc_core sweep run fig7_adam_adamw --profile cpu`"),

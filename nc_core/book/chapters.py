@@ -105,6 +105,7 @@ CHAPTERS: tuple[Chapter, ...] = (
             _wd_variant("vgg9", "cifar10", "Figures 29-33"),
         ),
     ),
+    Chapter("momentum", "Momentum and weight decay under SGD (Figure 4)", profiles={"smoke": SMOKE_STORE}),
     # last: collects the checks every other page saved
     Chapter("claims", "The paper's claims and their verdicts", figures=False),
 )
