@@ -36,6 +36,7 @@ def test_registry_notebooks_and_toc_agree():
 SMOKE_PAGES = [
     "theory",
     "dynamics",
+    "momentum",
     "weight_decay_resnet9_fashionmnist",
     "weight_decay_vgg9_cifar10",
     "claims",
