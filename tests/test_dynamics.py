@@ -43,11 +43,30 @@ def test_fig5_grid_profiles_scale_only():
     paper = {r.config.optimizer: r.config for r in plan(grid, "paper")}
     assert all(c.epochs == 200 and c.width == 1.0 and c.subset_per_class is None for c in paper.values())
     cpu = plan(grid, "cpu")
-    assert all(r.config.width == 0.125 and r.config.metric_every == 3 and r.config.epochs == 20 for r in cpu)
+    assert all(r.config.width == 0.0625 and r.config.metric_every == 3 and r.config.epochs == 60 for r in cpu)
     smoke = plan(grid, "smoke")
     assert all(r.config.width == 0.0625 and r.config.subset_per_class == 20 for r in smoke)
     assert all(r.config.epochs <= 3 for r in smoke)
     assert any("Table 4" in c for c in grid.choices)
+
+
+def test_training_length_grid_runs_the_table4_configs_at_four_horizons():
+    runs = plan("training_length", "cpu")
+    assert len(runs) == 6 * 4
+    for epochs in (15, 60, 240, 960):
+        got = {
+            r.config.optimizer: (r.config.lr, r.config.momentum, r.config.weight_decay)
+            for r in runs
+            if r.config.epochs == epochs
+        }
+        assert set(got) == set(TABLE4), epochs
+        assert all(got[o] == pytest.approx(TABLE4[o], rel=1e-12) for o in TABLE4), epochs
+    # 2,500 training images at batch 32 -> 79 steps per epoch: 1,185 to 75,840 optimizer steps
+    c = runs[0].config
+    assert (c.width, c.subset_per_class, c.batch_size) == (0.0625, 250, 32)
+    assert sorted({r.config.epochs * -(-10 * c.subset_per_class // c.batch_size) for r in runs}) == [
+        1185, 4740, 18960, 75840
+    ]  # fmt: skip
 
 
 def test_table1_values():

@@ -119,15 +119,19 @@ def test_other_grids_have_the_papers_counts_and_values():
         ("adam_adamw", 5e-4, 0.9, "resnet9", "mnist")
     }
 
+    # Figures 13 and 14 compare the paper's 200 epochs with 2000 at every point
     fig13 = [r.config for r in plan("fig13_epochs_adam")]
-    assert len(fig13) == 6 + 6
-    assert {(c.lr, c.momentum, c.epochs) for c in fig13} == {(0.0005, 0.9, 2000)}
+    assert len(fig13) == 2 * (6 + 6)
+    assert {(c.lr, c.momentum) for c in fig13} == {(0.0005, 0.9)} and {c.epochs for c in fig13} == {200, 2000}
 
     fig14 = [r.config for r in plan("fig14_epochs_sgd")]
-    assert [(c.momentum, c.weight_decay) for c in fig14] == [
+    assert [(c.momentum, c.weight_decay) for c in fig14 if c.epochs == 2000] == [
         (0, 0), (0.97, 5e-5), (0, 5e-4), (0.9, 5e-4), (0.9, 0), (0.95, 0.0025)
     ]  # fmt: skip
-    assert {(c.optimizer, c.lr, c.epochs) for c in fig14} == {("sgd", 0.001, 2000)}
+    assert {(c.optimizer, c.lr) for c in fig14} == {("sgd", 0.001)} and {c.epochs for c in fig14} == {
+        200,
+        2000,
+    }
 
     ufm = [r.config for r in plan("ufm")]
     assert len(ufm) == 3 * 4 * 7
@@ -173,7 +177,7 @@ def test_profiles_record_overrides_and_keep_the_grid_shape():
                 assert json.loads(r.overrides_json()) == json.loads(json.dumps(r.overrides))
     cpu = plan("main", "cpu")[0]
     assert {k: cpu.overrides[k] for k in ("width", "subset_per_class", "epochs", "batch_size")} == {
-        "width": 0.0625, "subset_per_class": 250, "epochs": 15, "batch_size": 32,
+        "width": 0.0625, "subset_per_class": 250, "epochs": 60, "batch_size": 32,
     }  # fmt: skip
     # per (model, dataset): SGD/SGDW and Adam/Signum 2 x 1 LR x 2 momenta x 4 coupled WDs (0, 5e-4, 0.05,
     # 0.5); AdamW/SignumW 2 x 1 x 2 x 5 (0, 5e-4, 0.05, 0.5, 5) -> 16 + 16 + 20 = 52; 2 models x 3 datasets
@@ -184,6 +188,28 @@ def test_profiles_record_overrides_and_keep_the_grid_shape():
     smoke = plan("main", "smoke")
     assert {(r.config.width, r.config.subset_per_class, r.config.epochs) for r in smoke} == {(0.0625, 20, 2)}
     assert len({r.config.optimizer for r in smoke}) == 6  # every optimizer is touched
+
+
+def test_axis_values_rescale_an_axis_position_by_position():
+    spec = {
+        "name": "horizons",
+        "fixed": {"dataset": "fashionmnist", "model": "resnet9", "optimizer": "sgd"},
+        "blocks": [{"name": "b", "axes": {"epochs": [200, 2000], "weight_decay": [0.0, 0.05]}}],
+        "profiles": {"cpu": {"axis_values": {"epochs": [60, 240]}, "select": {"epochs": [240]}}},
+    }
+    g = Grid.from_dict(spec)
+    paper = {(r.config.epochs, r.config.weight_decay) for r in g.expand("paper")}
+    assert paper == {(200, 0.0), (200, 0.05), (2000, 0.0), (2000, 0.05)}
+    cpu = g.expand("cpu")  # select acts on the profile's values: 240 stands for the paper's 2000
+    assert [(r.config.epochs, r.config.weight_decay) for r in cpu] == [(240, 0.0), (240, 0.05)]
+    assert all(r.overrides["epochs"] == 240 for r in cpu)
+    # the default profiles' epochs override (cpu: 30, smoke: 2) yields to the grid's epochs axis
+    # gpu runs cpu's grid points at the paper's values: 240 epochs at cpu stand for 2000
+    assert {r.config.epochs for r in g.expand("gpu")} == {2000}
+    assert {r.config.epochs for r in g.expand("smoke")} == {200, 2000}
+    bad = {**spec, "profiles": {"cpu": {"axis_values": {"epochs": [60]}}}}
+    with pytest.raises(ValueError, match="one value per value of the axis"):
+        Grid.from_dict(bad)
 
 
 def test_where_keeps_one_slice_with_the_whole_grids_run_ids():

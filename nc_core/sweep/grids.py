@@ -5,7 +5,9 @@ fields. A profile scales a grid without changing its axes or code path: it overr
 (width, data subset, epochs, metric cadence, ...) and may keep a *subset* of each axis' values
 (``select`` for every block, ``block_select`` per block). Every planned run carries the profile's
 name, the fields it changed (relative to the ``paper`` run of the same grid point) and its selection,
-and the store writes them with the record.
+and the store writes them with the record. A profile may also rescale an axis position by position
+(``axis_values``: e.g. the horizons ``epochs: [200, 2000]`` of a training-length grid run as ``[60, 240]``
+on a CPU); the run keeps its grid point, and the changed value is among its overrides.
 """
 
 from __future__ import annotations
@@ -104,25 +106,38 @@ class Block:
     fixed: dict[str, Any]
     axes: dict[str, list[Any]]
 
-    def points(self, select: Mapping[str, list[Any]] | None = None) -> list[dict[str, Any]]:
-        """The block's grid points (field -> value), keeping only ``select``-ed values of each axis."""
-        select = select or {}
+    def points(
+        self,
+        select: Mapping[str, list[Any]] | None = None,
+        axis_values: Mapping[str, list[Any]] | None = None,
+    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """The block's grid points as ``(paper point, profile point)`` pairs (field -> value): an axis in
+        ``axis_values`` takes those values in place of its own, position by position, in the profile
+        point; ``select`` keeps only the listed (profile) values of each axis."""
+        select, axis_values = select or {}, axis_values or {}
         values = []
         for axis, vals in self.axes.items():
+            scaled = list(axis_values.get(axis, vals))
             keep = select.get(axis)
-            chosen = vals if keep is None else [v for v in vals if any(_same(v, k) for k in keep)]
+            chosen = [
+                (v, s)
+                for v, s in zip(vals, scaled, strict=True)
+                if keep is None or any(_same(s, k) for k in keep)
+            ]
             if not chosen:
                 raise ValueError(
-                    f"block {self.name!r}: the selection {keep!r} keeps no value of axis {axis!r} {vals!r}"
+                    f"block {self.name!r}: the selection {keep!r} keeps no value of axis {axis!r} {scaled!r}"
                 )
             values.append(chosen)
         out = []
         for combo in itertools.product(*values):
+            paper: dict[str, Any] = {}
             point: dict[str, Any] = {}
-            for axis, value in zip(self.axes, combo, strict=True):
+            for axis, (value, scaled) in zip(self.axes, combo, strict=True):
                 names = _fields_of(axis)
-                point.update(zip(names, value if len(names) > 1 else [value], strict=True))
-            out.append(point)
+                paper.update(zip(names, value if len(names) > 1 else [value], strict=True))
+                point.update(zip(names, scaled if len(names) > 1 else [scaled], strict=True))
+            out.append((paper, point))
         return out
 
 
@@ -225,13 +240,26 @@ class Grid:
         for pname, default in DEFAULT_PROFILES.items():
             mine = dict(own.get(pname) or {})
             if pname == "gpu" and not mine:  # the cpu profile's grid points, at the gpu profile's scale
-                mine = {k: v for k, v in (own.get("cpu") or {}).items() if k in ("select", "block_select")}
-            if unknown := set(mine) - {"overrides", "select", "block_select", "note"}:
+                mine = _points_of(own.get("cpu") or {}, blocks)
+            if unknown := set(mine) - {"overrides", "select", "block_select", "axis_values", "note"}:
                 raise ValueError(f"grid {name!r}, profile {pname!r}: unknown keys {sorted(unknown)}")
-            overrides = _merge(default.get("overrides", {}), mine.get("overrides") or {})
+            # a default scale override of a field the grid varies as an axis (e.g. ``epochs`` in a
+            # training-length grid) yields to the axis; the grid's own overrides may not touch axes
+            axis_fields = {f for b in blocks for a in b.axes for f in _fields_of(a)}
+            defaults = {k: v for k, v in default.get("overrides", {}).items() if k not in axis_fields}
+            overrides = _merge(defaults, mine.get("overrides") or {})
             _check_fields(name, f"profile {pname!r} overrides", overrides)
+            axis_values = {str(k): list(v) for k, v in (mine.get("axis_values") or {}).items()}
+            for axis, vals in axis_values.items():
+                lengths = {len(b.axes[axis]) for b in blocks if axis in b.axes}
+                if lengths != {len(vals)}:
+                    raise ValueError(
+                        f"grid {name!r}, profile {pname!r}: axis_values of {axis!r} must give one value per "
+                        f"value of the axis {sorted(lengths) or '(no block has it)'}, got {len(vals)}"
+                    )
             profiles[pname] = {
                 "overrides": overrides,
+                "axis_values": axis_values,
                 "select": dict(mine.get("select") or {}),
                 "block_select": {k: dict(v) for k, v in (mine.get("block_select") or {}).items()},
                 "note": mine.get("note") or default.get("note", ""),
@@ -255,7 +283,7 @@ class Grid:
         return {b.name: list(b.axes) for b in self.blocks}
 
     def profile(self, profile: str) -> dict[str, Any]:
-        """The resolved profile ``{"overrides", "select", "block_select", "note"}``.
+        """The resolved profile ``{"overrides", "axis_values", "select", "block_select", "note"}``.
 
         Raises:
             ValueError: unknown profile (the message lists the known ones).
@@ -298,9 +326,10 @@ class Grid:
                         f"grid {self.name!r}, profile {profile!r}: selects unknown axis {sel_axis!r}"
                     )
             select = {k: v for k, v in select.items() if k in block.axes}
-            for point in block.points(select):
-                paper_fields = {**self.fixed, **block.fixed, **point}
-                fields = _merge(paper_fields, overrides)
+            for paper_point, point in block.points(select, prof["axis_values"]):
+                paper_fields = {**self.fixed, **block.fixed, **paper_point}
+                point_fields = {**self.fixed, **block.fixed, **point}
+                fields = _merge(point_fields, overrides)
                 config = self._config(fields, f"block {block.name!r}")
                 paper = self._config(paper_fields, f"block {block.name!r}")
                 paper_d = dataclasses.asdict(paper)
@@ -331,6 +360,26 @@ class Grid:
             raise ValueError(f"{ctx}: {err}") from None
         _check_config(config, ctx, strict_names=self.runnable)
         return config
+
+
+def _points_of(profile: Mapping[str, Any], blocks: Iterable[Block]) -> dict[str, Any]:
+    """A profile's selection of grid points (``select``, ``block_select``), with the selected values of an
+    axis the profile rescales (``axis_values``) mapped back to the grid's own values, position by position."""
+    scaled = profile.get("axis_values") or {}
+
+    def unscale(select: Mapping[str, list[Any]]) -> dict[str, list[Any]]:
+        out = {}
+        for axis, keep in select.items():
+            if axis in scaled:
+                own = next(b.axes[axis] for b in blocks if axis in b.axes)
+                keep = [v for v, s in zip(own, scaled[axis], strict=True) if any(_same(s, k) for k in keep)]
+            out[axis] = list(keep)
+        return out
+
+    return {
+        "select": unscale(profile.get("select") or {}),
+        "block_select": {b: unscale(sel) for b, sel in (profile.get("block_select") or {}).items()},
+    }
 
 
 def _check_fields(grid: str, where: str, fields: Mapping[str, Any]) -> None:
