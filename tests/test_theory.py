@@ -9,7 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
+from nc_core.optim import make_optimizer
 from nc_core.theory import (
     classify_curve,
     exact_rate,
@@ -21,6 +23,7 @@ from nc_core.theory import (
     loglog_slope,
     predicted_switch_times,
     rate_table,
+    row_sum_factors,
     sign_conditions,
     simulate_ufm_sign_gd,
     switch_times,
@@ -142,3 +145,38 @@ def test_fig8_coupled_rise_then_fall_decoupled_plateau():
     df = fig8_nc0_curves(steps=600, optimizers=["SGD", "SignSGD", "AdamW0"])
     shape = {k: classify_curve(g["NC0"].to_numpy()) for k, g in df.groupby("optimizer")}
     assert shape == {"SGD": "decreasing", "SignSGD": "rise_then_fall", "AdamW0": "plateau"}
+
+
+@pytest.mark.parametrize(("optimizer", "beta"), [("sgd", 0.0), ("sgd", 0.9), ("sgdw", 0.0), ("sgdw", 0.9)])
+def test_row_sum_factors_follow_real_sgd_under_a_step_schedule(optimizer, beta):
+    """c_t of the recursion against the row sum of a real linear classifier trained on cross-entropy in
+    float64 with the paper's step schedule (LR / 10 twice); independent of the recursion's code."""
+    torch.manual_seed(0)
+    x, y = torch.randn(40, 6, dtype=torch.float64), torch.arange(4).repeat(10)
+    layer = torch.nn.Linear(6, 4, dtype=torch.float64)
+    opt = make_optimizer(optimizer, layer.parameters(), lr=0.2, momentum=beta, weight_decay=0.05)
+    etas = np.repeat([0.2, 0.02, 0.002], 30)
+    r0 = layer.weight.detach().sum(0).clone()
+    ratios = [1.0]
+    for eta in etas:
+        for group in opt.param_groups:
+            group["lr"] = float(eta)
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(layer(x), y).backward()
+        opt.step()
+        ratios.append(float(layer.weight.detach().sum(0) @ r0 / (r0 @ r0)))
+    c = row_sum_factors(etas, beta, 0.05, decoupled=optimizer == "sgdw")
+    np.testing.assert_allclose(c, ratios, rtol=1e-10, atol=1e-13)
+
+
+def test_row_sum_factors_closed_forms():
+    etas = np.array([0.1] * 5 + [0.01] * 5)
+    # momentum 0: Theorem 3.1's (1 - eta lambda)^t, piecewise over the schedule
+    expect = np.concatenate([[1.0], 0.97 ** np.arange(1, 6), 0.97**5 * 0.997 ** np.arange(1, 6)])
+    np.testing.assert_allclose(row_sum_factors(etas, 0.0, 0.3), expect, rtol=1e-14)
+    np.testing.assert_allclose(row_sum_factors(etas, 0.9, 0.3, decoupled=True), expect, rtol=1e-14)
+    # coupled with momentum, constant LR: the 2x2 matrix power of Lemma E.5 applied to (r, v) = (1, 0)
+    beta, lam, eta = 0.9, 0.3, 0.1
+    A = np.array([[1 - eta * lam, -eta * beta], [lam, beta]])
+    c = row_sum_factors(np.full(12, eta), beta, lam)
+    assert c[12] == pytest.approx((np.linalg.matrix_power(A, 12) @ [1.0, 0.0])[0], rel=1e-12)

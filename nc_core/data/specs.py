@@ -44,6 +44,7 @@ class DatasetSpec:
         num_classes: number of classes.
         in_channels: image channels after loading.
         image_size: side of the (square) image as stored.
+        train_size: number of training images (the test set is not used for training).
         mean, std: per-channel normalisation constants (see the module docstring).
         urls: where torchvision downloads from (for the manual-download instructions).
         offline_route: one line describing the registry package route, or ``""`` if none.
@@ -59,6 +60,7 @@ class DatasetSpec:
     num_classes: int
     in_channels: int
     image_size: int
+    train_size: int
     mean: tuple[float, ...]
     std: tuple[float, ...]
     urls: tuple[str, ...] = ()
@@ -126,6 +128,7 @@ DATASETS: dict[str, DatasetSpec] = {
         num_classes=10,
         in_channels=1,
         image_size=28,
+        train_size=60_000,
         mean=(0.1307,),
         std=(0.3081,),
         urls=("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"),
@@ -146,6 +149,7 @@ DATASETS: dict[str, DatasetSpec] = {
         num_classes=10,
         in_channels=1,
         image_size=28,
+        train_size=60_000,
         mean=(0.2860,),
         std=(0.3530,),
         urls=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
@@ -167,6 +171,7 @@ DATASETS: dict[str, DatasetSpec] = {
         num_classes=10,
         in_channels=3,
         image_size=32,
+        train_size=50_000,
         mean=(0.4914, 0.4822, 0.4465),
         std=(0.2470, 0.2435, 0.2616),
         urls=("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",),

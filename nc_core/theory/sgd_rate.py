@@ -36,6 +36,7 @@ __all__ = [
     "fit_decay_rate",
     "lemma_e5_max_deviation",
     "rate_table",
+    "row_sum_factors",
     "simulate_sgd_nc0",
     "theorem_condition",
     "theorem_rate",
@@ -100,24 +101,52 @@ def simulate_sgd_nc0(
     net, x, y = _problem(model, K, n_per_class, dim, seed)
     opt = make_optimizer("sgd", net.parameters(), lr=eta, momentum=beta, weight_decay=lam)
     W = net.classifier.weight
-    r, v = W.detach().sum(0).clone(), torch.zeros(W.shape[1], dtype=torch.float64)
+    r0 = W.detach().sum(0).clone()
+    factors = row_sum_factors(np.full(steps, eta), beta, lam)
     rows = []
     for t in range(steps + 1):
-        s = W.detach().sum(0)
+        r = float(factors[t]) * r0
         rows.append(
             {
                 "step": t,
                 "nc0": nc0(W),
                 "nc0_recursion": float(r.square().sum()) / K,
-                "row_sum_dev": float((s - r).abs().max()),
+                "row_sum_dev": float((W.detach().sum(0) - r).abs().max()),
             }
         )
         opt.zero_grad()
         F.cross_entropy(net(x), y).backward()
         opt.step()
-        v = beta * v + lam * r
-        r = r - eta * v
     return pd.DataFrame(rows).set_index("step")
+
+
+def row_sum_factors(etas: np.ndarray, beta: float, lam: float, *, decoupled: bool = False) -> np.ndarray:
+    """The exact path of the classifier's row sum under SGD, for any per-step LR schedule ``etas``.
+
+    Because ``1^T grad_W L = 0`` for cross-entropy (Lemma E.4), ``r_t = W_t^T 1`` obeys a data-independent
+    linear recursion, so ``r_t = c_t r_0`` with scalars ``c_t`` (``c_0 = 1``):
+
+    * coupled decay (``torch.optim.SGD``, Eq. 14; Lemma E.5): ``v_t = beta v_{t-1} + lambda c_{t-1}``,
+      ``c_t = c_{t-1} - eta_t v_t``, ``v_0 = 0``; for ``beta = 0`` this is ``prod_s (1 - eta_s lambda)``,
+      Theorem 3.1's ``(1 - eta lambda)^t`` at a constant LR;
+    * decoupled decay (SGDW): the momentum buffer never sees the decay and carries no row-sum component,
+      so ``c_t = prod_{s <= t} (1 - eta_s lambda)`` whatever ``beta``.
+
+    Hence ``NC0_t = c_t^2 NC0_0`` (paper convention, ``||W^T 1||^2/K``) and ``|c_t| NC0_0`` in the authors'
+    code convention (``||W^T 1||``), exactly, for every network whose last layer is trained this way.
+
+    Returns:
+        ``c_0, ..., c_T`` (length ``len(etas) + 1``), float64.
+    """
+    etas = np.asarray(etas, dtype=np.float64)
+    if decoupled:
+        return np.concatenate([[1.0], np.cumprod(1.0 - etas * lam)])
+    c = np.empty(len(etas) + 1)
+    c[0], v = 1.0, 0.0
+    for t, eta in enumerate(etas, start=1):
+        v = beta * v + lam * c[t - 1]
+        c[t] = c[t - 1] - eta * v
+    return c
 
 
 def lemma_e5_max_deviation(beta: float, lam: float, eta: float, steps: int, **kwargs: object) -> float:

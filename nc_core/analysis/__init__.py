@@ -1,0 +1,28 @@
+"""Analyses that turn stored runs into the book's tables, fits and verdicts (one module per kind).
+
+* :mod:`~nc_core.analysis.horizons` - training length: optimizer steps, per-step LR, the exact row-sum
+  prediction for SGD/SGDW (Theorem 3.1), the ``1/(eta lambda)`` scale of decoupled decay (Theorem 3.3),
+  decoupled/coupled NC0 ratios per horizon and whether the gaps close.
+"""
+
+from .horizons import (
+    PAIRS,
+    decay_time_scale,
+    decoupled_ratios,
+    gap_verdicts,
+    lr_per_step,
+    optimizer_steps,
+    paper_ratios,
+    predicted_row_sum,
+)
+
+__all__ = [
+    "PAIRS",
+    "decay_time_scale",
+    "decoupled_ratios",
+    "gap_verdicts",
+    "lr_per_step",
+    "optimizer_steps",
+    "paper_ratios",
+    "predicted_row_sum",
+]
