@@ -12,18 +12,42 @@ saved check and gives each of the paper's claims (:data:`PAPER_CLAIMS`) a verdic
 A check's ``gate`` says at which profiles a failure is an error of the code rather than of the scale:
 ``all`` (every profile), ``cpu+`` (``cpu``, ``gpu`` and ``paper``) or ``paper``; a notebook with
 ``strict = True`` raises on a failed gated check (:meth:`ClaimLog.finish`).
+
+A check also says at which *scale* it was decided (``scale``: the profile by default, or e.g. one horizon
+of the training-length chapter, ``"cpu, 960 epochs (75,840 steps)"``) and whether the runs behind it were
+in the terminal phase of training (``terminal``: every run at >= 99% training accuracy, ``None`` when not
+about trained runs). :func:`verdict_matrix` gives each claim's verdict at every scale that has checks; a
+whole build at a profile other than ``smoke`` keeps its checks under ``data/claims/<profile>/``
+(:func:`archive_checks`), so the claims page of a later build at another profile still shows them.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["GATES", "PAPER_CLAIMS", "ClaimLog", "PaperClaim", "load_checks", "verdicts"]
+__all__ = [
+    "CLAIMS_ARCHIVE",
+    "GATES",
+    "PAPER_CLAIMS",
+    "ClaimLog",
+    "PaperClaim",
+    "archive_checks",
+    "load_archived_checks",
+    "load_checks",
+    "verdict_matrix",
+    "verdicts",
+]
+
+#: Where whole builds at a profile other than ``smoke`` keep their checks (one folder per profile).
+CLAIMS_ARCHIVE = Path("data/claims")
+_COLUMNS = ["chapter", "variant", "profile", "scale", "check", "value", "gate", "passed", "gated",
+            "paper_claim", "terminal"]  # fmt: skip
 
 #: gate -> profiles at which a failed check is an error
 GATES: dict[str, tuple[str, ...]] = {
@@ -117,8 +141,20 @@ class ClaimLog:
         self._known = {c.id for c in PAPER_CLAIMS}
         self.rows: list[dict[str, Any]] = []
 
-    def check(self, text: str, value: Any, passed: bool, gate: str = "all", paper_claim: str = "") -> bool:
-        """Record one check; ``paper_claim`` is the id of the :data:`PAPER_CLAIMS` entry it bears on."""
+    def check(
+        self,
+        text: str,
+        value: Any,
+        passed: bool,
+        gate: str = "all",
+        paper_claim: str = "",
+        *,
+        scale: str = "",
+        terminal: bool | None = None,
+    ) -> bool:
+        """Record one check; ``paper_claim`` is the id of the :data:`PAPER_CLAIMS` entry it bears on,
+        ``scale`` where it was decided (default: the profile), ``terminal`` whether every run behind it
+        reached >= 99% training accuracy (``None``: not a statement about trained runs)."""
         if gate not in GATES:
             raise ValueError(f"unknown gate {gate!r}; choose from {', '.join(GATES)}")
         if paper_claim and paper_claim not in self._known:
@@ -127,7 +163,8 @@ class ClaimLog:
             "chapter": self.chapter, "variant": self.variant, "profile": self.profile, "check": text,
             "value": _as_text(value),
             "gate": gate, "passed": bool(passed), "gated": self.profile in GATES[gate],
-            "paper_claim": paper_claim,
+            "paper_claim": paper_claim, "scale": scale or self.profile,
+            "terminal": None if terminal is None else bool(terminal),
         })  # fmt: skip
         return bool(passed)
 
@@ -160,10 +197,59 @@ class ClaimLog:
 
 
 def load_checks(folder: str | Path) -> pd.DataFrame:
-    """Every check saved under ``folder`` by :meth:`ClaimLog.save` (an empty frame if there is none)."""
+    """Every check saved under ``folder`` by :meth:`ClaimLog.save` (an empty frame if there is none);
+    checks saved before ``scale`` / ``terminal`` existed get their profile as scale and ``None``."""
     rows = [row for path in sorted(Path(folder).glob("*.json")) for row in json.loads(path.read_text())]
-    cols = ["chapter", "variant", "profile", "check", "value", "gate", "passed", "gated", "paper_claim"]
-    return pd.DataFrame(rows, columns=cols)
+    df = pd.DataFrame(rows, columns=_COLUMNS)
+    df["scale"] = df["scale"].where(df["scale"].notna() & (df["scale"] != ""), df["profile"])
+    df["terminal"] = df["terminal"].astype(object).where(df["terminal"].notna(), None)
+    return df
+
+
+def archive_checks(folder: str | Path, profile: str, archive: str | Path = CLAIMS_ARCHIVE) -> Path:
+    """Replace ``archive/<profile>/`` by the checks saved under ``folder`` (a whole build's); return it.
+
+    Raises:
+        ValueError: ``profile`` is ``smoke`` (throw-away CI checks are not kept) or unknown.
+    """
+    if profile not in GATES["all"] or profile == "smoke":
+        raise ValueError(f"only the checks of a cpu, gpu or paper build are archived, not {profile!r}")
+    target = Path(archive) / profile
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for path in sorted(Path(folder).glob("*.json")):
+        shutil.copy2(path, target / path.name)
+    return target
+
+
+def load_archived_checks(archive: str | Path = CLAIMS_ARCHIVE, exclude: str = "") -> pd.DataFrame:
+    """The archived checks of every profile but ``exclude`` (the build's own, which come fresh)."""
+    frames = [load_checks(d) for d in sorted(Path(archive).glob("*")) if d.is_dir() and d.name != exclude]
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else load_checks(Path(archive) / "-")
+
+
+def verdict_matrix(checks: pd.DataFrame, claims: tuple[PaperClaim, ...] = PAPER_CLAIMS) -> pd.DataFrame:
+    """Each paper claim's verdict at every scale with checks: rows are claim ids, columns the scales
+    (by profile, smoke to paper, then in order of first appearance); a cell is ``holds`` / ``fails`` (as
+    :func:`verdicts`), with `` (before the terminal phase)`` when a check of it was decided on runs below
+    99% training accuracy, and ``-`` where the scale has no check of the claim."""
+    mine = checks[checks["paper_claim"] != ""]
+    firsts = mine.drop_duplicates("scale")
+    rank = {p: i for i, p in enumerate(GATES["all"])}
+    scales = [
+        s
+        for _, s in sorted(zip(firsts["profile"].map(rank), firsts["scale"], strict=True), key=lambda t: t[0])
+    ]
+    out = pd.DataFrame("-", index=[c.id for c in claims], columns=scales, dtype=object)
+    for (cid, scale), g in mine.groupby(["paper_claim", "scale"], sort=False):
+        if cid not in out.index:
+            continue
+        verdict = "holds" if g["passed"].astype(bool).all() else "fails"
+        if (g["terminal"] == False).any():  # noqa: E712 - None (unknown) is not False
+            verdict += " (before the terminal phase)"
+        out.loc[cid, scale] = verdict
+    return out
 
 
 def _page(check: pd.Series) -> str:

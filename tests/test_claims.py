@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
 from nc_core.book import CHAPTERS
-from nc_core.claims import GATES, PAPER_CLAIMS, ClaimLog, load_checks, verdicts
+from nc_core.claims import (
+    GATES,
+    PAPER_CLAIMS,
+    ClaimLog,
+    archive_checks,
+    load_archived_checks,
+    load_checks,
+    verdict_matrix,
+    verdicts,
+)
 
 
 def test_registry_ids_are_unique_and_name_existing_chapters():
@@ -83,3 +94,52 @@ def test_no_checks_means_every_claim_not_run(tmp_path):
     table = verdicts(load_checks(tmp_path / "nothing-here"))
     assert (table["verdict"] == "not run").all()
     assert isinstance(table, pd.DataFrame) and len(table) == len(PAPER_CLAIMS)
+
+
+def test_verdict_matrix_per_scale_marks_checks_before_the_terminal_phase(tmp_path):
+    log = ClaimLog("training_length", "cpu")
+    short, long = "cpu, 15 epochs (1,185 steps)", "cpu, 960 epochs (75,840 steps)"
+    log.check("AdamW/Adam NC0 > 10", 2.3, False, "paper", "longer_training_keeps_gap", scale=short,
+              terminal=False)  # fmt: skip
+    log.check(
+        "AdamW/Adam NC0 > 10", 26.4, True, "paper", "longer_training_keeps_gap", scale=long, terminal=True
+    )
+    log.check("AdamW NC0 rises", 1.0, True, "cpu+", "dynamics_decoupled_nc0", scale=long, terminal=True)
+    log.check("AdamW NC0 > Adam", 3.0, True, "cpu+", "dynamics_decoupled_nc0", scale=long, terminal=False)
+    log.check("all runs finished", 24, True)  # no paper claim: not in the matrix
+    other = ClaimLog("momentum", "gpu")
+    other.check("momentum helps", 0.5, True, "cpu+", "momentum_accelerates_sgd")  # scale: its profile
+    log.save(tmp_path)
+    other.save(tmp_path)
+    m = verdict_matrix(load_checks(tmp_path))
+    assert list(m.columns) == [short, long, "gpu"] and len(m) == len(PAPER_CLAIMS)
+    assert m.loc["longer_training_keeps_gap", short] == "fails (before the terminal phase)"
+    assert m.loc["longer_training_keeps_gap", long] == "holds"
+    assert m.loc["dynamics_decoupled_nc0", long] == "holds (before the terminal phase)"
+    assert m.loc["momentum_accelerates_sgd", "gpu"] == "holds"
+    assert m.loc["momentum_accelerates_sgd", short] == "-" and m.loc["thm33_signgd_decoupled", "gpu"] == "-"
+
+
+def test_archive_keeps_a_profiles_checks_and_old_files_read(tmp_path):
+    build = tmp_path / "build"
+    log = ClaimLog("momentum", "cpu")
+    log.check("momentum helps", 0.5, True, "cpu+", "momentum_accelerates_sgd")
+    log.save(build)
+    archive = tmp_path / "archive"
+    archive_checks(build, "cpu", archive)
+    stale = archive / "cpu" / "gone.json"
+    stale.write_text("[]")
+    archive_checks(build, "cpu", archive)  # replaces the profile's folder: no stale pages survive
+    assert not stale.exists()
+    assert len(load_archived_checks(archive)) == 1 and load_archived_checks(archive, exclude="cpu").empty
+    with pytest.raises(ValueError, match="not 'smoke'"):
+        archive_checks(build, "smoke", archive)
+    # a check file written before scale/terminal existed reads with its profile as scale
+    old = tmp_path / "old"
+    old.mkdir()
+    row = {"chapter": "theory", "variant": "", "profile": "cpu", "check": "x", "value": "1", "gate": "all",
+           "passed": True, "gated": True, "paper_claim": "thm33_signgd_decoupled"}  # fmt: skip
+    (old / "theory.json").write_text(json.dumps([row]))
+    checks = load_checks(old)
+    assert checks.loc[0, "scale"] == "cpu" and checks.loc[0, "terminal"] is None
+    assert verdict_matrix(checks).loc["thm33_signgd_decoupled", "cpu"] == "holds"
