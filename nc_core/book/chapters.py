@@ -106,6 +106,11 @@ CHAPTERS: tuple[Chapter, ...] = (
         ),
     ),
     Chapter("momentum", "Momentum and weight decay under SGD (Figure 4)", profiles={"smoke": SMOKE_STORE}),
+    Chapter(
+        "training_length",
+        "Training length: the horizon at which the paper's effects appear (Figures 13, 14)",
+        profiles={"smoke": SMOKE_STORE},
+    ),
     # last: collects the checks every other page saved
     Chapter("claims", "The paper's claims and their verdicts", figures=False),
 )

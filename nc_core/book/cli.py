@@ -8,6 +8,7 @@ from pathlib import Path
 
 import papermill
 
+from ..claims import CLAIMS_ARCHIVE, archive_checks
 from .chapters import CHAPTERS, PROFILES, REPO_ROOT, figure_pages, get_pages, pages
 from .check import check_book
 from .execute import GENERATED, execute_chapter
@@ -60,6 +61,10 @@ def _cmd_execute(args: argparse.Namespace) -> int:
         declared = papermill.inspect_notebook(str(chapter.notebook))
         extra = {"results_root": str(FRESH_RESULTS)} if args.fresh and "results_root" in declared else {}
         execute_chapter(chapter, args.profile, args.out, variant=variant, parameters=extra)
+    if not args.chapters and not args.fresh and args.profile != "smoke":
+        # a whole build from the shipped results: keep its checks for the claims page of other profiles
+        kept = archive_checks(args.out / "claims", args.profile, REPO_ROOT / CLAIMS_ARCHIVE)
+        print(f"checks of this {args.profile} build kept in {kept}")
     return 0
 
 

@@ -8,12 +8,14 @@ with results in a typed, crash-safe Parquet store.
   runs are skipped, interrupted ones resume from their checkpoint.
 * :func:`load_results` / :func:`load_histories` - one DataFrame of final records / per-epoch
   histories for a grid (``valid_only`` keeps the paper's "valid" runs, >= 99% training accuracy).
+* :func:`collect` - what a chapter page needs: train a grid's missing runs, load exactly the planned ones.
 * :func:`sweep_status`, :func:`estimate` - progress of a sweep and its estimated cost.
 * :func:`valid_runs`, :func:`summarise_by` - which runs count, and mean / std per (optimizer, weight decay).
 
 Command line: ``python -m nc_core sweep list|plan|run|status``.
 """
 
+from .collect import GridResults, collect
 from .grids import (
     DEFAULT_PROFILES,
     PROFILE_NAMES,
@@ -42,9 +44,11 @@ __all__ = [
     "VALID_TRAIN_ACC",
     "CorruptRecordWarning",
     "Grid",
+    "GridResults",
     "PlannedRun",
     "ResultStore",
     "check_datasets",
+    "collect",
     "dataset_version",
     "estimate",
     "get_grid",
