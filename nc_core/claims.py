@@ -139,10 +139,13 @@ def _as_text(value: Any) -> str:
 class ClaimLog:
     """The checks of one notebook run (one chapter page at one profile)."""
 
-    def __init__(self, chapter: str, profile: str, variant: str = "") -> None:
+    def __init__(self, chapter: str, profile: str, variant: str = "", terminal: bool | None = None) -> None:
+        """``terminal``: the default of :meth:`check`'s ``terminal`` for this page (e.g. ``True`` when the
+        page keeps only runs at >= 99% training accuracy)."""
         if profile not in GATES["all"]:
             raise ValueError(f"unknown profile {profile!r}; choose from {', '.join(GATES['all'])}")
         self.chapter, self.profile, self.variant = chapter, profile, variant
+        self.terminal = terminal
         self._known = {c.id for c in PAPER_CLAIMS}
         self.rows: list[dict[str, Any]] = []
 
@@ -159,7 +162,7 @@ class ClaimLog:
     ) -> bool:
         """Record one check; ``paper_claim`` is the id of the :data:`PAPER_CLAIMS` entry it bears on,
         ``scale`` where it was decided (default: the profile), ``terminal`` whether every run behind it
-        reached >= 99% training accuracy (``None``: not a statement about trained runs)."""
+        reached >= 99% training accuracy (``None``: the log's default, see :meth:`__init__`)."""
         if gate not in GATES:
             raise ValueError(f"unknown gate {gate!r}; choose from {', '.join(GATES)}")
         if paper_claim and paper_claim not in self._known:
@@ -169,7 +172,7 @@ class ClaimLog:
             "value": _as_text(value),
             "gate": gate, "passed": bool(passed), "gated": self.profile in GATES[gate],
             "paper_claim": paper_claim, "scale": scale or self.profile,
-            "terminal": None if terminal is None else bool(terminal),
+            "terminal": None if (t := self.terminal if terminal is None else terminal) is None else bool(t),
         })  # fmt: skip
         return bool(passed)
 
