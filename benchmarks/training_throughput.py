@@ -1,22 +1,24 @@
-"""Training throughput of the engine against a plain torchvision DataLoader loop, in one run.
+"""Training throughput of the engine against a plain torchvision DataLoader loop, fp32 and bf16, in one run.
 
-Both train the same architecture (same width, same initial weights, same optimizer) on the same
-dataset for the same number of steps of batch 128:
+For every width asked for, the same architecture (same width, same initial weights, same optimizer) trains
+on the same dataset at the same batch size, three ways, side by side:
 
   * plain: ``torchvision.datasets.<Name>`` with ``Resize(32) / ToTensor / Normalize`` transforms, a
     ``DataLoader`` (shuffle, ``--workers`` worker processes) and the textbook step that reads
-    ``loss.item()`` every batch;
-  * engine: :func:`nc_core.train.run_training` (on-device normalised tensors, index batching, one
-    host sync per epoch; channels_last + cuDNN autotuning on CUDA; ``--compile``/``--bf16`` optional).
+    ``loss.item()`` every batch, float32;
+  * engine fp32: :func:`nc_core.train.run_training` (on-device normalised tensors, index batching, one
+    host sync per epoch, channels_last; cuDNN autotuning on CUDA; ``--compile`` optional);
+  * engine bf16: the same with ``bf16=True`` (autocast of the training steps; metric passes stay float32).
 
-It prints images/second for both and their ratio (best epoch of the engine after the first, best of
-``--repeats`` timed windows of the plain loop), then the share of wall time the NC-metric passes
-take at the default metric schedule of a 200-epoch run, from the measured time of one metric pass
-and of one epoch on the same data (train:test size 6:1, as in MNIST/FashionMNIST).
+It prints images/second of each (best engine epoch after the first, best of ``--repeats`` timed windows
+of the plain loop), the ratios engine/plain and bf16/fp32, and the share of wall time the NC-metric
+passes take at the default metric schedule of a 200-epoch run. The profiles train at batch 32 on a CPU
+(``nc_core.sweep.definitions.CPU_SCALE``), the default here; the paper's batch is 128.
 
 Usage:
-  python benchmarks/training_throughput.py                     # small CPU profile (width 1/8)
-  python benchmarks/training_throughput.py --device cuda --width 1 --full   # full ResNet9 epochs
+  python benchmarks/training_throughput.py                          # widths 1/16, 1/8, 1/4 at batch 32
+  python benchmarks/training_throughput.py --widths 0.0625 --batch 128
+  python benchmarks/training_throughput.py --device cuda --widths 1 --batch 128 --full
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from nc_core.provenance import device_name, git_commit
 from nc_core.train import RunConfig, metric_epochs, run_training
 
 
-def plain_loop_images_per_second(args: argparse.Namespace, device: torch.device) -> float:
+def plain_loop_images_per_second(args: argparse.Namespace, width: float, device: torch.device) -> float:
     spec = get_spec(args.dataset)
     tfm = transforms.Compose(
         [transforms.Resize(32), transforms.ToTensor(), transforms.Normalize(spec.mean, spec.std)]
@@ -44,10 +46,14 @@ def plain_loop_images_per_second(args: argparse.Namespace, device: torch.device)
     dataset_cls = getattr(torchvision.datasets, spec.torchvision_class)
     dataset = dataset_cls(args.root, train=True, transform=tfm, download=False)
     loader = torch.utils.data.DataLoader(
-        dataset, batch_size=128, shuffle=True, num_workers=args.workers, pin_memory=device.type == "cuda"
+        dataset,
+        batch_size=args.batch,
+        shuffle=True,
+        num_workers=args.workers,
+        pin_memory=device.type == "cuda",
     )
     torch.manual_seed(args.seed)
-    model = make_model(args.model, num_classes=10, in_channels=spec.in_channels, width=args.width).to(device)
+    model = make_model(args.model, num_classes=10, in_channels=spec.in_channels, width=width).to(device)
     optimizer = make_optimizer("sgd", model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
     model.train()
     batches = iter(loader)
@@ -67,21 +73,24 @@ def plain_loop_images_per_second(args: argparse.Namespace, device: torch.device)
             optimizer.step()
             loss.item()
         best = min(best, time.perf_counter() - start)
-    return args.steps * 128 / best
+    return args.steps * args.batch / best
 
 
-def engine_run(args: argparse.Namespace, device: torch.device) -> tuple[float, float, float]:
+def engine_run(
+    args: argparse.Namespace, width: float, bf16: bool, device: torch.device
+) -> tuple[float, float, float]:
     """Images/s of the best engine epoch after the first; seconds of one epoch and one metric pass."""
-    per_class = None if args.full else args.steps * 128 // 10
+    per_class = None if args.full else args.steps * args.batch // 10
     config = RunConfig(
         model=args.model, dataset=args.dataset, optimizer="sgd", lr=0.01, momentum=0.9, weight_decay=5e-4,
-        epochs=args.repeats + 1, width=args.width, subset_per_class=per_class, seed=args.seed,
-        metric_every=None, metric_log_points=0, device=str(device), compile=args.compile, bf16=args.bf16,
+        epochs=args.repeats + 1, batch_size=args.batch, width=width, subset_per_class=per_class,
+        seed=args.seed, metric_every=None, metric_log_points=0, device=str(device), compile=args.compile,
+        bf16=bf16,
     )  # fmt: skip
     common = {"root": args.root, "device": device, "seed": args.seed}
     train = load_dataset(args.dataset, train=True, subset_per_class=per_class, **common)
     test = load_dataset(
-        args.dataset, train=False, subset_per_class=None if args.full else per_class // 6, **common
+        args.dataset, train=False, subset_per_class=None if args.full else max(1, per_class // 6), **common
     )
     result = run_training(config, data=(train, test), progress=False)
     epochs = result.history.dropna(subset=["epoch_seconds"])
@@ -97,36 +106,38 @@ def main() -> None:
     parser.add_argument("--model", default="resnet9")
     parser.add_argument("--dataset", default="fashionmnist")
     parser.add_argument("--root", default="data")
-    parser.add_argument("--width", type=float, default=0.125)
-    parser.add_argument("--steps", type=int, default=40, help="steps per timed window / engine epoch")
+    parser.add_argument("--widths", type=float, nargs="+", default=[0.0625, 0.125, 0.25])
+    parser.add_argument("--batch", type=int, default=32, help="batch size (the cpu profiles: 32)")
+    parser.add_argument("--steps", type=int, default=80, help="steps per timed window / engine epoch")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (the sweeps use 1)")
     parser.add_argument("--full", action="store_true", help="engine epochs over the full training set")
     parser.add_argument("--compile", action="store_true")
-    parser.add_argument("--bf16", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args()
     device = torch.device(args.device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
+    torch.set_num_threads(args.threads)
 
-    plain = plain_loop_images_per_second(args, device)
-    engine, epoch_seconds, metric_pass = engine_run(args, device)
-    n_default = len(metric_epochs(200, every=RunConfig.metric_every, log_points=RunConfig.metric_log_points))
-    share = n_default * metric_pass / (200 * epoch_seconds + n_default * metric_pass)
     print(
-        f"{args.model} width {args.width} on {args.dataset}, batch 128, {device_name(device)}, "
-        f"torch {torch.__version__}"
+        f"{args.model} on {args.dataset}, batch {args.batch}, {args.threads} thread(s), "
+        f"{device_name(device)}, torch {torch.__version__}, commit {git_commit()}, compile={args.compile}"
     )
-    print(f"commit {git_commit()}, compile={args.compile}, bf16={args.bf16}")
-    print(f"plain DataLoader loop ({args.workers} workers): {plain:10.0f} images/s")
-    print(f"engine:                                {engine:10.0f} images/s")
-    print(f"engine / plain = {engine / plain:.2f}x")
-    print(f"engine epoch: {epoch_seconds:.3f} s; one NC-metric pass: {metric_pass:.3f} s")
+    print(f"{'width':>7} {'plain':>9} {'engine fp32':>12} {'engine bf16':>12} {'fp32/plain':>11} "
+          f"{'bf16/plain':>11} {'bf16/fp32':>10} {'metric share':>13}")  # fmt: skip
+    n_default = len(metric_epochs(200, every=RunConfig.metric_every, log_points=RunConfig.metric_log_points))
+    for width in args.widths:
+        plain = plain_loop_images_per_second(args, width, device)
+        fp32, epoch_seconds, metric_pass = engine_run(args, width, False, device)
+        bf16, _, _ = engine_run(args, width, True, device)
+        share = n_default * metric_pass / (200 * epoch_seconds + n_default * metric_pass)
+        print(f"{width:>7g} {plain:>9.0f} {fp32:>12.0f} {bf16:>12.0f} {fp32 / plain:>10.2f}x "
+              f"{bf16 / plain:>10.2f}x {bf16 / fp32:>9.2f}x {100 * share:>12.1f}%")  # fmt: skip
     print(
-        f"metric passes at the default schedule ({n_default} passes in 200 epochs): "
-        f"{100 * share:.1f}% of wall time"
+        "images/s; metric share: the NC-metric passes' share of wall time at the default 200-epoch schedule"
     )
 
 

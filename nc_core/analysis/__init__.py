@@ -3,6 +3,8 @@
 * :mod:`~nc_core.analysis.horizons` - training length: optimizer steps, per-step LR, the exact row-sum
   prediction for SGD/SGDW (Theorem 3.1), the ``1/(eta lambda)`` scale of decoupled decay (Theorem 3.3),
   decoupled/coupled NC0 ratios per horizon and whether the gaps close.
+* :mod:`~nc_core.analysis.precision` - fp32 against bf16 runs over seeds: do the final metrics agree within
+  the seed-to-seed spread?
 """
 
 from .horizons import (
@@ -15,8 +17,10 @@ from .horizons import (
     paper_ratios,
     predicted_row_sum,
 )
+from .precision import LOG_METRICS, precision_agreement
 
 __all__ = [
+    "LOG_METRICS",
     "PAIRS",
     "decay_time_scale",
     "decoupled_ratios",
@@ -24,5 +28,6 @@ __all__ = [
     "lr_per_step",
     "optimizer_steps",
     "paper_ratios",
+    "precision_agreement",
     "predicted_row_sum",
 ]

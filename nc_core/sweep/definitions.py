@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["CPU_SCALE", "PAPER_GRIDS", "TABLE4_CONFIGS"]
+__all__ = ["CPU_EPOCHS", "CPU_SCALE", "PAPER_GRIDS", "PAPER_PROTOCOL", "TABLE4_CONFIGS"]
 
 # Table 3 / Appendix D.1
 MOMENTA = [0.0, 0.5, 0.7, 0.9, 0.95, 0.98]

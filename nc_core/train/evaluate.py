@@ -34,21 +34,19 @@ def measure(
     test: TensorData | None,
     *,
     batch_size: int = 1024,
-    autocast_dtype: torch.dtype | None = None,
 ) -> dict[str, float]:
     """Train/test loss and accuracy, NC0-NC4 (paper convention, plus ``*_code`` variants) and the
     singular values of Figure 6, in two forward passes: the training set (feature statistics), then
     the test set (loss, accuracy and NC4 against the now final class means). Without a test set NC4
     is measured on the training set, which then takes a second pass.
 
+    The pass runs in float32 whatever precision training used (a ``bf16`` run trains under autocast but
+    is measured without it), and the feature statistics accumulate in float64.
     The model is put in eval mode and restored to its previous mode afterwards.
     """
     was_training = model.training
     model.eval()
     device = train.x.device
-    autocast = torch.autocast(
-        device.type, dtype=autocast_dtype or torch.bfloat16, enabled=autocast_dtype is not None
-    )
     acc = FeatureAccumulator(model.num_classes)
     weight = model.classifier.weight
     out: dict[str, float] = {}
@@ -59,9 +57,7 @@ def measure(
         loss = torch.zeros((), dtype=torch.float64, device=device)
         correct = torch.zeros((), dtype=torch.int64, device=device)
         for x, y in _batches(data, batch_size):
-            with autocast:
-                logits, features = model.forward_with_features(x)
-            features = features.float()
+            logits, features = model.forward_with_features(x)
             loss += F.cross_entropy(logits.float(), y, reduction="sum")
             correct += (logits.argmax(dim=1) == y).sum()
             if stats is None:
