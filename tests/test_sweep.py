@@ -20,6 +20,7 @@ from nc_core.sweep import (
     CorruptRecordWarning,
     Grid,
     ResultStore,
+    collect,
     get_grid,
     grid_names,
     load_histories,
@@ -450,3 +451,21 @@ def test_paper_grid_definitions_are_plain_data():
     for name, spec in PAPER_GRIDS.items():
         again = Grid.from_dict(json.loads(json.dumps(spec)))
         assert [r.run_id for r in again.expand("paper")] == [r.run_id for r in get_grid(name).expand("paper")]
+
+
+def test_collect_trains_the_missing_runs_and_loads_exactly_the_planned_ones(tmp_path):
+    grid = Grid.from_dict(tiny_grid())
+    where = {"optimizer": ["sgd"]}
+    first = collect(grid, "paper", root=tmp_path, workers=1, where=where)
+    assert first.missing == 0 and len(first.finals) == 2 and set(first.finals["optimizer"]) == {"sgd"}
+    assert "2 trained now" in first.message
+    assert set(first.finals["horizon"]) == {"6 epochs"}
+    # histories carry the run's optimizer and epochs for plotting
+    assert set(first.histories["optimizer"]) == {"sgd"} and set(first.histories["epochs"]) == {6}
+    # a second call reuses the store; runs of the grid outside the slice are not loaded
+    collect(grid, "paper", root=tmp_path, workers=1, where={"optimizer": ["adamw"]})
+    again = collect(grid, "paper", root=tmp_path, workers=1, where=where)
+    assert "2 reused from the store, 0 trained now" in again.message and len(again.finals) == 2
+    # without training, what is missing is counted, not hidden
+    fresh = collect(grid, "paper", root=tmp_path / "empty", run_missing=False)
+    assert fresh.missing == len(grid.expand("paper")) and fresh.finals.empty
