@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from nc_core.data import TensorLoader
-from nc_core.metrics import nc_metrics
+from nc_core.metrics import NonFiniteError, nc_metrics
 from nc_core.models import make_model
 from nc_core.train import RunConfig, build_data, measure, metric_epochs, run_training
 
@@ -113,6 +113,36 @@ def test_divergence_is_recorded_not_raised():
     assert result.final["status"] == "diverged"
     assert result.final["epochs_completed"] < 6
     assert not math.isfinite(result.history["running_loss"].iloc[-1])
+
+
+@pytest.mark.parametrize(
+    ("error", "diverged"),
+    [
+        (NonFiniteError("features contain NaN or inf values"), True),
+        (ValueError("labels out of range"), False),
+    ],  # noqa: E501
+)
+def test_only_non_finite_measurements_count_as_divergence(monkeypatch, error, diverged):
+    """A NaN/inf measurement is a diverged run; any other error (a shape or label bug) is a failure that
+    raises, never a 'diverged' record that a sweep would skip from then on (issue 11, case 13)."""
+    import nc_core.train.engine as engine
+
+    calls = []
+
+    def measure(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > 1:  # initialisation measures fine, the first measured epoch breaks
+            raise error
+        return real(*args, **kwargs)
+
+    real = engine.measure
+    monkeypatch.setattr(engine, "measure", measure)
+    if diverged:
+        result = run_training(tiny(), progress=False)
+        assert result.status == "diverged" and result.history["error"].dropna().iloc[-1] == str(error)
+    else:
+        with pytest.raises(ValueError, match="labels out of range"):
+            run_training(tiny(), progress=False)
 
 
 def test_bf16_autocast_option_tracks_fp32():

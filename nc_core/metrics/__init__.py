@@ -5,7 +5,7 @@
   same numbers from a stream of batches, without holding the ``N x p`` features.
 """
 
-from .accumulator import ClassStats, FeatureAccumulator
+from .accumulator import ClassStats, FeatureAccumulator, NonFiniteError
 from .formulas import (
     METRIC_KEYS,
     Convention,
@@ -22,6 +22,7 @@ __all__ = [
     "Convention",
     "FeatureAccumulator",
     "METRIC_KEYS",
+    "NonFiniteError",
     "metrics_from_stats",
     "nc0",
     "nc_metrics",

@@ -22,7 +22,12 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["ClassStats", "FeatureAccumulator"]
+__all__ = ["ClassStats", "FeatureAccumulator", "NonFiniteError"]
+
+
+class NonFiniteError(ValueError):
+    """Features or weights hold NaN or inf: a diverged run, not a programming error (which raises a plain
+    ``ValueError``)."""
 
 
 @dataclass(frozen=True)
@@ -134,7 +139,7 @@ def _check_batch(
         [~torch.isfinite(features).all(), labels.min() < 0, labels.max() >= num_classes]
     ).tolist()
     if bad[0]:
-        raise ValueError(f"{fname} contain NaN or inf values")
+        raise NonFiniteError(f"{fname} contain NaN or inf values")
     if bad[1] or bad[2]:
         raise ValueError(
             f"{lname} must lie in [0, {num_classes}); got values in "

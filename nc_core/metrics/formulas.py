@@ -25,7 +25,7 @@ from typing import Literal
 
 import torch
 
-from .accumulator import ClassStats, FeatureAccumulator, _check_batch
+from .accumulator import ClassStats, FeatureAccumulator, NonFiniteError, _check_batch
 
 __all__ = [
     "Convention",
@@ -150,7 +150,7 @@ def _check_weight(weight: torch.Tensor, K: int, p: int) -> None:
     if tuple(weight.shape) != (K, p):
         raise ValueError(f"weight has shape {tuple(weight.shape)} but features imply (K, p) = ({K}, {p})")
     if not bool(torch.isfinite(weight).all()):
-        raise ValueError("weight contains NaN or inf values")
+        raise NonFiniteError("weight contains NaN or inf values")
 
 
 def metrics_from_stats(

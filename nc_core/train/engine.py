@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ..data import TensorData, TensorLoader, gaussian_classes, load_dataset, separable_data, ufm_indices
+from ..metrics import NonFiniteError
 from ..models import FeatureClassifier, make_model, param_groups_for_decay
 from ..optim import make_optimizer
 from ..provenance import provenance
@@ -234,7 +235,7 @@ def run_training(
         elif epoch in measured:
             try:
                 row.update(timed_measure())
-            except ValueError as err:  # non-finite features or weights
+            except NonFiniteError as err:  # NaN/inf features or weights: diverged (any other error raises)
                 row["error"] = str(err)
                 status = "diverged"
         rows.append(row)
