@@ -469,3 +469,18 @@ def test_collect_trains_the_missing_runs_and_loads_exactly_the_planned_ones(tmp_
     # without training, what is missing is counted, not hidden
     fresh = collect(grid, "paper", root=tmp_path / "empty", run_missing=False)
     assert fresh.missing == len(grid.expand("paper")) and fresh.finals.empty
+
+
+def test_run_one_restores_the_callers_thread_count(tmp_path):
+    import torch
+
+    from nc_core.sweep import run_one
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        planned = Grid.from_dict(tiny_grid()).expand("paper")[0]
+        assert run_one(planned, root=tmp_path, threads=1)["status"] == "completed"
+        assert torch.get_num_threads() == 2  # issue 11, case 15: a sweep with --workers 1 left it at 1
+    finally:
+        torch.set_num_threads(before)

@@ -74,15 +74,27 @@ def run_one(
     error marker (``failed/<run_id>.json``) and is retried by the next sweep. Everything is logged to
     ``logs/<run_id>.log``.
 
+    ``threads`` sets torch's CPU threads for the run; the caller's setting is restored afterwards.
+
     Returns:
         ``{"run_id", "status" ("completed" | "diverged" | "failed"), "seconds", "error"?, ...}``.
     """
     import torch
 
-    from ..train import run_training
-
+    previous = torch.get_num_threads()
     if threads:
         torch.set_num_threads(int(threads))
+    try:
+        return _run_one(planned, root, data_root, device)
+    finally:  # a caller's thread count (a notebook, a test) is theirs: restore it
+        torch.set_num_threads(previous)
+
+
+def _run_one(
+    planned: PlannedRun, root: str | os.PathLike[str], data_root: str | os.PathLike[str], device: str | None
+) -> dict[str, Any]:
+    from ..train import run_training
+
     store = ResultStore(planned.grid, Path(root))
     config = planned.config if device is None else planned.config.replace(device=device)
     run_id = config.run_id
