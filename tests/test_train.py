@@ -183,4 +183,40 @@ def test_train_command_line_writes_history_and_final_record(tmp_path, capsys):
     assert final["status"] == "completed" and final["run_id"] == run_dir.name
     assert json.loads(final["data_kwargs"]) == {"num_classes": 3, "dim": 6}
     assert main(["train", "--epochs", "0", "--out", str(tmp_path)]) == 2
-    assert "epochs must be >= 1" in capsys.readouterr().out
+    assert "epochs must be >= 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--device", "foo"], "unknown device 'foo'"),
+        (["--model-kwargs", "[1]"], "model_kwargs must be a JSON object"),
+        (
+            ["--model-kwargs", '{"foo": 1}'],
+            "model 'mlp' does not take ['foo']; its arguments: hidden, in_features",
+        ),
+        (["--dataset", "mnist", "--data-kwargs", '{"foo": 1}'], "apply to the synthetic datasets"),
+        (["--out", "/proc/cannot-be-made"], "cannot write to /proc/cannot-be-made"),
+        (["--data-kwargs", "{}"], "missing a required argument: 'num_classes'"),
+    ],
+)
+def test_train_command_line_names_bad_input_on_stderr(args, message, capsys, tmp_path):
+    """Issue 11, cases 6, 7, 12: one line on stderr, exit 2, before any training."""
+    from nc_core.__main__ import main
+
+    data = '{"num_classes": 3, "dim": 4}'
+    base = ["train", "--model", "mlp", "--dataset", "gaussian", "--data-kwargs", data,
+            "--epochs", "1", "--no-progress", "--out", str(tmp_path)]  # fmt: skip
+    assert main(base + args) == 2
+    out = capsys.readouterr()
+    assert message in out.err and out.out == "" and "Traceback" not in out.err
+    assert not any(tmp_path.iterdir())  # nothing trained or written
+
+
+def test_cuda_on_a_machine_without_it_is_named(monkeypatch):
+    from nc_core.train.engine import check_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="CUDA is not available on this machine"):
+        check_device("cuda")
+    assert check_device("cpu").type == "cpu"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from .base import FeatureClassifier, check_positive_int, check_width
@@ -34,7 +35,8 @@ def make_model(
             ``init_std``. ResNet9 and VGG9 take none.
 
     Raises:
-        ValueError: unknown ``name``, ``width <= 0`` or other invalid sizes.
+        ValueError: unknown ``name``, ``width <= 0``, other invalid sizes, or a keyword argument the
+            model does not take.
     """
     key = name.strip().lower() if isinstance(name, str) else name
     if key not in MODEL_NAMES:
@@ -42,6 +44,12 @@ def make_model(
     width = check_width(width)
     check_positive_int(num_classes, "num_classes")
     check_positive_int(in_channels, "in_channels")
+    cls = {"resnet9": ResNet9, "vgg9": VGG9, "mlp": MLP, "ufm": UFM, "vit": ViT}[key]
+    accepted = set(inspect.signature(cls).parameters) - {"num_classes", "in_channels", "width"}
+    if unknown := sorted(set(kwargs) - accepted):
+        raise ValueError(
+            f"model {key!r} does not take {unknown}; its arguments: {', '.join(sorted(accepted)) or 'none'}"
+        )
     if key == "resnet9":
         return ResNet9(num_classes=num_classes, in_channels=in_channels, width=width, **kwargs)
     if key == "vgg9":

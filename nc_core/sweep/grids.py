@@ -401,6 +401,10 @@ def _check_config(config: RunConfig, ctx: str, *, strict_names: bool = True) -> 
         problems.append(
             f"unknown dataset {config.dataset!r} (valid: {', '.join(IMAGE_DATASETS + SYNTHETIC_DATASETS)})"
         )
+    if config.dataset in IMAGE_DATASETS and config.data_kwargs:
+        problems.append(
+            f"data_kwargs {config.data_kwargs} apply to synthetic datasets only, not {config.dataset!r}"
+        )
     if config.lr_schedule not in _SCHEDULES:
         problems.append(f"unknown lr_schedule {config.lr_schedule!r} (valid: {', '.join(_SCHEDULES)})")
     if not 0 <= config.momentum < 1:

@@ -60,6 +60,9 @@ class RunConfig:
             problems.append(f"width must be > 0 (got {self.width})")
         if self.subset_per_class is not None and self.subset_per_class < 1:
             problems.append(f"subset_per_class must be >= 1 or None (got {self.subset_per_class})")
+        for name in ("model_kwargs", "data_kwargs"):
+            if not isinstance(getattr(self, name), dict):
+                problems.append(f"{name} must be a JSON object (a dict), got {getattr(self, name)!r}")
         if problems:
             raise ValueError("invalid RunConfig: " + "; ".join(problems))
 

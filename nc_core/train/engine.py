@@ -14,6 +14,7 @@ passes stay float32 with float64 accumulation).
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import os
@@ -36,7 +37,7 @@ from .config import RunConfig
 from .evaluate import measure
 from .schedule import make_lr_scheduler, metric_epochs
 
-__all__ = ["RunResult", "build_data", "run_training"]
+__all__ = ["RunResult", "build_data", "check_device", "run_training"]
 
 IMAGE_DATASETS = ("mnist", "fashionmnist", "cifar10")
 SYNTHETIC_DATASETS = ("separable", "gaussian", "ufm")
@@ -72,6 +73,11 @@ def build_data(
     """
     name = config.dataset.lower()
     kw = dict(config.data_kwargs)
+    if name in IMAGE_DATASETS and kw:
+        raise ValueError(
+            f"data_kwargs {kw} apply to the synthetic datasets ({', '.join(SYNTHETIC_DATASETS)}) only, "
+            f"not to {config.dataset!r}: use subset_per_class for a smaller image dataset"
+        )
     if name in IMAGE_DATASETS:
         common = {"root": root, "device": config.device, "subset_per_class": config.subset_per_class}
         train = load_dataset(name, train=True, seed=config.seed, **common)
@@ -79,6 +85,12 @@ def build_data(
     elif name in ("separable", "gaussian"):
         make = separable_data if name == "separable" else gaussian_classes
         n = kw.pop("n_per_class", config.subset_per_class or 100)
+        try:
+            inspect.signature(make).bind(n, seed=config.seed, **kw)
+        except TypeError as err:
+            raise ValueError(
+                f"dataset {name!r}: data_kwargs {kw} do not fit {make.__name__}(): {err}"
+            ) from None
         train = make(n, seed=config.seed, **kw).to(config.device)
         test = make(n, seed=config.seed + 10_000, **kw).to(config.device)
     elif name == "ufm":
@@ -88,6 +100,22 @@ def build_data(
             f"unknown dataset {config.dataset!r}; choose from {IMAGE_DATASETS + SYNTHETIC_DATASETS}"
         )
     return train, test
+
+
+def check_device(name: str) -> torch.device:
+    """``torch.device(name)``, or a ``ValueError`` saying why it cannot be used here (not a device name;
+    CUDA asked for on a machine without it)."""
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(f"unknown device {name!r} (e.g. 'cpu', 'cuda', 'cuda:1'): {err}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r}: CUDA is not available on this machine (use --device cpu)")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"device {name!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"device {name!r}: only 'cpu' and 'cuda' are supported")
+    return device
 
 
 def _channels_last(data: TensorData) -> TensorData:
@@ -140,7 +168,7 @@ def run_training(
         progress: show a tqdm bar over epochs.
         data: pre-built ``(train, test)`` to skip :func:`build_data` (sweeps reuse loaded data).
     """
-    device = torch.device(config.device)
+    device = check_device(config.device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
     ckpt_path = Path(checkpoint_dir) / f"{config.run_id}.pt" if checkpoint_dir is not None else None
