@@ -148,7 +148,7 @@ def test_missing_chromium_or_playwright_is_a_clear_error(tmp_path, monkeypatch):
 
 def test_command_line_exit_status_and_summary(tmp_path, capsys):
     assert main(["book", "check", "--html", str(tmp_path / "none")]) == 2
-    assert "no built pages" in capsys.readouterr().out
+    assert "no built pages" in capsys.readouterr().err
     root = tmp_path / "html"
     root.mkdir()
     (root / "page.html").write_text(html('<img src="missing.png">'))

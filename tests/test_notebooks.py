@@ -88,7 +88,7 @@ def test_pages_without_their_dataset_need_no_figure(tmp_path):
 def test_book_command_line_validates_names(capsys):
     assert main(["book", "list"]) == 0
     assert main(["book", "execute", "no-such-chapter"]) == 2
-    assert "unknown chapter or page" in capsys.readouterr().out
+    assert "unknown chapter or page" in capsys.readouterr().err
     assert main(["book", "execute", "--profile", "huge"]) == 2
 
 

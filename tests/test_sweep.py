@@ -484,3 +484,24 @@ def test_run_one_restores_the_callers_thread_count(tmp_path):
         assert torch.get_num_threads() == 2  # issue 11, case 15: a sweep with --workers 1 left it at 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_status_defaults_to_cpu_names_a_missing_root_and_shows_a_failed_run_in_one_line(tmp_path, capsys):
+    """Issue 11, case 12."""
+    grid_file = tmp_path / "tiny.json"
+    grid_file.write_text(json.dumps(tiny_grid()))
+    root = tmp_path / "results"
+    assert main(["sweep", "status", str(grid_file), "--root", str(tmp_path / "typo")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    store = ResultStore("tiny", root)
+    run_id = Grid.from_dict(tiny_grid()).expand("cpu")[0].run_id
+    store.failed_path(run_id).parent.mkdir(parents=True)
+    tb = 'Traceback (most recent call last):\n  File "x.py", line 1\nRuntimeError: boom'
+    store.failed_path(run_id).write_text(json.dumps({"run_id": run_id, "error": "RuntimeError: boom",
+                                                     "traceback": tb}))  # fmt: skip
+    assert main(["sweep", "status", str(grid_file), "--root", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("tiny/cpu under")  # the same default profile as `sweep run`
+    (line,) = [x for x in out.splitlines() if run_id in x]
+    assert line.strip() == f"{run_id}: failed: RuntimeError: boom (log: {store.log_path(run_id)})"
+    assert "Traceback" not in out

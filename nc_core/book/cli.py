@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 from pathlib import Path
 
 import papermill
@@ -51,7 +52,7 @@ def _cmd_execute(args: argparse.Namespace) -> int:
     try:
         todo = [p for name in args.chapters for p in get_pages(name)] or pages()
     except ValueError as err:
-        print(f"error: {err}")
+        print(f"error: {err}", file=sys.stderr)
         return 2
     if not args.chapters:  # a whole build: the claims page must only see this build's checks
         shutil.rmtree(args.out / "claims", ignore_errors=True)
@@ -74,7 +75,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     try:
         reports = check_book(args.html, figure_pages(), args.screenshots)
     except (ValueError, BrowserMissingError) as err:
-        print(f"error: {err}")
+        print(f"error: {err}", file=sys.stderr)
         return 2
     bad = [r for r in reports if r.problems]
     for r in bad:

@@ -18,12 +18,14 @@ interrupted ones. Invalid input exits with status 2 before anything runs.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from .grids import PROFILE_NAMES, get_grid, grid_names
 from .runner import BACKENDS, check_datasets, check_runnable, estimate, run_sweep
-from .store import DEFAULT_ROOT, STATES, sweep_status
+from .store import DEFAULT_ROOT, STATES, ResultStore, sweep_status
 
 __all__ = ["register"]
 
@@ -85,7 +87,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.set_defaults(handler=_cmd_run)
 
     status = sub.add_parser("status", help="done / pending / failed / diverged / corrupt counts of a sweep")
-    common(status, "paper")
+    common(status, "cpu")  # the same default as `run`
     status.add_argument("--root", default=DEFAULT_ROOT, help=f"results root (default: {DEFAULT_ROOT})")
     status.set_defaults(handler=_cmd_status)
 
@@ -186,6 +188,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
+    if not Path(args.root).is_dir():
+        return _error(f"results root {args.root} does not exist (a typo? `sweep run` creates it)")
     try:
         st = sweep_status(args.grid, args.profile, root=args.root, where=dict(args.where))
         g = get_grid(args.grid)
@@ -194,6 +198,14 @@ def _cmd_status(args: argparse.Namespace) -> int:
     c = st["counts"]
     print(f"{g.name}/{args.profile} under {args.root}: {st['total']} runs: " + ", ".join(
         f"{c[s]} {s}" for s in STATES if c[s] or s in ("completed", "pending")))  # fmt: skip
+    store = ResultStore(g.name, Path(args.root))
     for run_id, detail in st["problems"].items():
-        print(f"  {run_id}: {st['states'][run_id]}: {detail.splitlines()[0] if detail else ''}")
+        state = st["states"][run_id]
+        if state == "failed":  # the marker holds JSON with the error and its traceback: one line here
+            try:
+                detail = json.loads(store.failed_path(run_id).read_text())["error"]
+            except (OSError, ValueError, KeyError):
+                pass
+            detail = f"{detail.splitlines()[-1] if detail else ''} (log: {store.log_path(run_id)})"
+        print(f"  {run_id}: {state}: {detail.splitlines()[0] if detail else ''}")
     return 0
