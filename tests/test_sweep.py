@@ -505,3 +505,23 @@ def test_status_defaults_to_cpu_names_a_missing_root_and_shows_a_failed_run_in_o
     (line,) = [x for x in out.splitlines() if run_id in x]
     assert line.strip() == f"{run_id}: failed: RuntimeError: boom (log: {store.log_path(run_id)})"
     assert "Traceback" not in out
+
+
+def test_where_values_are_checked_against_the_grid(capsys):
+    """Issue 11, case 9: no silent drops, no silently overwritten field, booleans parse."""
+    g = get_grid("main")
+    with pytest.raises(ValueError, match=r"where model: \['foo'\] match no run of grid 'main'"):
+        g.expand("cpu", {"model": ["vgg9", "foo"]})
+    assert len(g.expand("cpu", {"decay_norm_and_bias": [True]})) == len(g.expand("cpu"))
+    with pytest.raises(ValueError, match=r"where decay_norm_and_bias: \[1\] match no run"):
+        g.expand("cpu", {"decay_norm_and_bias": [1]})  # 1 is not True here
+    cases = [
+        (["--where", "model=vgg9", "--where", "model=resnet9"], "--where model is given twice"),
+        (["--where", "model=vgg9,"], "an empty value"),
+        (["--where", "model=vgg9,foo"], "['foo'] match no run"),
+    ]
+    for extra, message in cases:
+        assert main(["sweep", "plan", "main", "--profile", "cpu", *extra]) == 2, extra
+        assert message in capsys.readouterr().err, extra
+    assert main(["sweep", "plan", "main", "--profile", "cpu", "--where", "decay_norm_and_bias=true"]) == 0
+    assert "312 runs" in capsys.readouterr().out

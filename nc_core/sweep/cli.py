@@ -105,12 +105,29 @@ def _where_item(text: str) -> tuple[str, list[Any]]:
         raise argparse.ArgumentTypeError(f"expected FIELD=VALUE[,VALUE...], got {text!r}")
 
     def parse(v: str) -> Any:
+        if not v:
+            raise argparse.ArgumentTypeError(f"an empty value in {text!r}")
+        if v.lower() in ("true", "false"):
+            return v.lower() == "true"
         try:
             return float(v) if any(c in v for c in ".eE") else int(v)
         except ValueError:
             return v
 
     return field.strip(), [parse(v.strip()) for v in values.split(",")]
+
+
+def _where(items: list[tuple[str, list[Any]]]) -> dict[str, list[Any]]:
+    """The ``--where`` items as one mapping; a field given twice is an error (its values go in one item)."""
+    out: dict[str, list[Any]] = {}
+    for field, values in items:
+        if field in out:
+            raise ValueError(
+                f"--where {field} is given twice; give all its values in one: --where {field}="
+                + ",".join(str(v) for v in out[field] + values)
+            )
+        out[field] = values
+    return out
 
 
 def _error(err: Exception) -> int:
@@ -135,7 +152,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_plan(args: argparse.Namespace) -> int:
     try:
         g = get_grid(args.grid)
-        runs = g.expand(args.profile, dict(args.where))
+        runs = g.expand(args.profile, _where(args.where))
     except ValueError as err:
         return _error(err)
     prof = g.profile(args.profile)
@@ -171,13 +188,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     try:
         g = get_grid(args.grid)
         check_runnable(g)
-        check_datasets(g.expand(args.profile, dict(args.where)), args.data_root)
+        check_datasets(g.expand(args.profile, _where(args.where)), args.data_root)
         summary = run_sweep(
             g, args.profile, root=args.root, data_root=args.data_root, backend=args.backend,
             workers=args.workers, device=args.device, max_runs=args.max_runs,
             retry_diverged=args.retry_diverged, ray_address=args.ray_address, ray_num_cpus=args.ray_num_cpus,
             cpus_per_run=args.cpus_per_run, runs_per_gpu=args.runs_per_gpu, threads=args.threads,
-            progress=not args.no_progress, where=dict(args.where),
+            progress=not args.no_progress, where=_where(args.where),
         )  # fmt: skip
     except ValueError as err:
         return _error(err)
@@ -191,7 +208,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
     if not Path(args.root).is_dir():
         return _error(f"results root {args.root} does not exist (a typo? `sweep run` creates it)")
     try:
-        st = sweep_status(args.grid, args.profile, root=args.root, where=dict(args.where))
+        st = sweep_status(args.grid, args.profile, root=args.root, where=_where(args.where))
         g = get_grid(args.grid)
     except ValueError as err:
         return _error(err)

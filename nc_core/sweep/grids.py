@@ -341,8 +341,19 @@ class Grid:
         if not runs:
             raise ValueError(f"grid {self.name!r} at profile {profile!r} is empty")
 
+        def same(a: Any, b: Any) -> bool:  # booleans match booleans only (True is not 1 here)
+            return isinstance(a, bool) == isinstance(b, bool) and _same(a, b)
+
+        for k, vs in where.items():  # every value asked for must exist in the grid (no silent drops)
+            present = unique(getattr(r.config, k) for r in runs)
+            if absent := [v for v in vs if not any(same(p, v) for p in present)]:
+                raise ValueError(
+                    f"where {k}: {absent} match no run of grid {self.name!r} at profile {profile!r}; "
+                    f"its values: {present}"
+                )
+
         def matches(run: PlannedRun) -> bool:
-            return all(any(_same(getattr(run.config, k), v) for v in vs) for k, vs in where.items())
+            return all(any(same(getattr(run.config, k), v) for v in vs) for k, vs in where.items())
 
         kept = [r for r in runs if matches(r)]
         if not kept:
