@@ -240,6 +240,19 @@ def test_where_keeps_one_slice_with_the_whole_grids_run_ids():
         (lambda g: g["profiles"].update(huge={}), "unknown profiles"),
         (lambda g: g["profiles"]["smoke"].update(overrides={"weight_decay": 0.1}), "shape"),
         (lambda g: g["blocks"][0]["axes"].update(momentum=[0.9, 1.5]), "momentum"),
+        # issue 11, case 8: wrong types are named, never a traceback or a silent reading
+        (lambda g: g.update(blocks="abc"), "blocks must be a list of blocks, got 'abc'"),
+        (lambda g: g.update(blocks=[1, 2]), r"blocks\[0\] must be a mapping"),
+        (lambda g: g["blocks"][0].update(axes=[1, 2]), "block 'mlp' axes must be a mapping"),
+        (lambda g: g.update(fixed=[1, 2]), "fixed must be a mapping"),
+        (lambda g: g["fixed"].update(epochs=1.5), "fixed epochs: expected int, got 1.5"),
+        (lambda g: g["blocks"][0]["axes"].update(lr=["abc"]), "axis lr: expected float, got 'abc'"),
+        (lambda g: g["blocks"][0]["axes"].update(lr=[None]), "axis lr: null is not allowed"),
+        (lambda g: g["blocks"][0]["axes"].update(epochs=["2"]), "axis epochs: expected int, got '2'"),
+        (lambda g: g["fixed"].update(lr="1e-2"), "YAML reads numbers like 1e-2 as strings"),
+        (lambda g: g["blocks"][0]["axes"].update(lr="0.01"), "axis 'lr' must be a list of values"),
+        (lambda g: g.update(profiles="x"), "profiles must be a mapping, got 'x'"),
+        (lambda g: g["blocks"][0]["axes"].update(lr=[True]), "axis lr: expected float, got True"),
     ],
 )
 def test_invalid_grids_are_rejected(change, message):

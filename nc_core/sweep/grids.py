@@ -37,6 +37,7 @@ __all__ = [
     "grid_names",
     "load_grid_file",
     "plan",
+    "schema_problems",
 ]
 
 _CONFIG_FIELDS = {f.name for f in dataclasses.fields(RunConfig)} - {"device", "compile", "eval_batch_size"}
@@ -205,6 +206,8 @@ class Grid:
         known = {"name", "version", "title", "source", "choices", "requires", "fixed", "blocks", "profiles"}
         if unknown := set(spec) - known:
             raise ValueError(f"grid {name!r}: unknown keys {sorted(unknown)}; allowed: {sorted(known)}")
+        if problems := schema_problems(spec):
+            raise ValueError(f"grid {name!r}: " + "; ".join(problems))
         fixed = dict(spec.get("fixed") or {})
         _check_fields(name, "fixed", fixed)
         raw_blocks = spec.get("blocks") or []
@@ -391,6 +394,86 @@ def _points_of(profile: Mapping[str, Any], blocks: Iterable[Block]) -> dict[str,
         "select": unscale(profile.get("select") or {}),
         "block_select": {b: unscale(sel) for b, sel in (profile.get("block_select") or {}).items()},
     }
+
+
+def _type_problem(field: str, value: Any, where: str) -> str | None:
+    """Why ``value`` cannot be RunConfig field ``field`` (its annotation), or ``None``."""
+    if field not in _CONFIG_FIELDS:
+        return None  # reported by _check_fields
+    annotation = field_types()[field]
+    args = typing.get_args(annotation)
+    optional = type(None) in args
+    base = next((a for a in args if a is not type(None)), annotation)
+    base = typing.get_origin(base) or base
+    if value is None:
+        return None if optional else f"{where} {field}: null is not allowed"
+    if base is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    elif base is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, base)
+    if ok:
+        return None
+    hint = ""
+    if isinstance(value, str) and base in (int, float):
+        hint = " (a string: YAML reads numbers like 1e-2 as strings; write 1.0e-2 or 0.01)"
+    return f"{where} {field}: expected {base.__name__}{' or null' if optional else ''}, got {value!r}{hint}"
+
+
+def schema_problems(spec: Mapping[str, Any]) -> list[str]:
+    """Every structural or type problem of a grid definition, one message each naming where it is: the
+    shapes (``fixed``/``axes``/``profiles`` mappings, ``blocks`` a list of mappings, an axis a non-empty list)
+    and the type of every value against its :class:`RunConfig` annotation (``epochs`` an integer, ``lr``
+    a number -- never a boolean or a string -- ...)."""
+    problems: list[str] = []
+
+    def mapping(value: Any, where: str) -> Mapping[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            problems.append(f"{where} must be a mapping, got {value!r}")
+            return {}
+        return value
+
+    def values(fields: Mapping[str, Any], where: str) -> None:
+        for name, value in fields.items():
+            if name in _MERGED_DICT_FIELDS and isinstance(value, Mapping):
+                continue
+            if problem := _type_problem(str(name), value, where):
+                problems.append(problem)
+
+    values(mapping(spec.get("fixed"), "fixed"), "fixed")
+    blocks = spec.get("blocks")
+    if blocks is not None and not isinstance(blocks, list | tuple):
+        problems.append(f"blocks must be a list of blocks, got {blocks!r}")
+        blocks = []
+    for i, block in enumerate(blocks or []):
+        if not isinstance(block, Mapping):
+            problems.append(f"blocks[{i}] must be a mapping with 'axes' (and 'name', 'fixed'), got {block!r}")
+            continue
+        where = f"block {block.get('name', i)!r}"
+        values(mapping(block.get("fixed"), f"{where} fixed"), f"{where} fixed")
+        for axis, vals in mapping(block.get("axes"), f"{where} axes").items():
+            if not isinstance(vals, list | tuple):
+                problems.append(f"{where} axis {axis!r} must be a list of values, got {vals!r}")
+                continue
+            names = _fields_of(str(axis))
+            for v in vals:
+                if len(names) == 1:
+                    values({names[0]: v}, f"{where} axis")
+                elif isinstance(v, list | tuple):  # a tuple of the wrong length is reported later
+                    values(dict(zip(names, v, strict=False)), f"{where} axis")
+    for pname, prof in mapping(spec.get("profiles"), "profiles").items():
+        prof = mapping(prof, f"profile {pname!r}")
+        values(mapping(prof.get("overrides"), f"profile {pname!r} overrides"), f"profile {pname!r} overrides")
+        for key in ("select", "axis_values"):
+            for axis, vals in mapping(prof.get(key), f"profile {pname!r} {key}").items():
+                if not isinstance(vals, list | tuple):
+                    problems.append(f"profile {pname!r} {key} {axis!r} must be a list, got {vals!r}")
+        for bname, sel in mapping(prof.get("block_select"), f"profile {pname!r} block_select").items():
+            mapping(sel, f"profile {pname!r} block_select {bname!r}")
+    return problems
 
 
 def _check_fields(grid: str, where: str, fields: Mapping[str, Any]) -> None:
