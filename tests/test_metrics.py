@@ -289,3 +289,33 @@ def test_nc0_of_a_weight_alone_hand_derived():
     W = torch.tensor([[1.0, 2.0], [3.0, -1.0], [0.0, 1.0]])
     assert nc0(W) == pytest.approx(20 / 3, rel=1e-12)
     assert nc0(W, convention="code") == pytest.approx(math.sqrt(20), rel=1e-12)
+
+
+def test_bad_inputs_are_named_for_what_they_are():
+    """Issue 11, case 11: shape errors before 'class has no sample', NumPy arrays named, K = 2."""
+    torch.manual_seed(0)
+    h, y = torch.randn(40, 8, dtype=torch.float64), torch.arange(4).repeat(10)
+    W = torch.randn(4, 8, dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"weight has shape \(8, 4\).*\(a transposed W\?\)"):
+        nc_metrics(h, y, W.T)
+    with pytest.raises(ValueError, match=r"class\(es\) \[4\] have no sample, and the weight has 5 rows"):
+        nc_metrics(h, y, torch.randn(5, 8, dtype=torch.float64))
+    with pytest.raises(ValueError, match="features must be a torch.Tensor, got ndarray"):
+        nc_metrics(h.numpy(), y, W)
+    with pytest.raises(ValueError, match="weight must be a torch.Tensor, got ndarray"):
+        nc_metrics(h, y, W.numpy())
+    # K = 2: M has a single informative singular value, so there is no "mean of the rest" (and no NaN)
+    m = nc_metrics(h, torch.arange(2).repeat(20), torch.randn(2, 8, dtype=torch.float64))
+    assert "M_sv_mean_rest" not in m and math.isfinite(m["M_sv_min"]) and math.isfinite(m["W_sv_mean_rest"])
+
+
+@pytest.mark.parametrize("scale", [1e80, 1e-120])
+def test_scale_invariant_metrics_survive_extreme_scales(scale):
+    """NC1-NC3 do not change when features and W are scaled (issue 11: 1e80 gave NaN NC1, 1e-120 inf)."""
+    torch.manual_seed(1)
+    h, y = torch.randn(60, 8, dtype=torch.float64), torch.arange(4).repeat(15)
+    W = torch.randn(4, 8, dtype=torch.float64)
+    base, big = nc_metrics(h, y, W), nc_metrics(h * scale, y, W * scale)
+    for key in ("NC1", "NC2", "NC2W", "NC2M", "NC3", "NC2n", "NC2a", "NC2Wn", "NC2Wa", "NC4"):
+        assert big[key] == pytest.approx(base[key], rel=1e-9), key
+    assert big["NC0"] == pytest.approx(base["NC0"] * scale**2, rel=1e-9)  # NC0 is not scale invariant

@@ -119,13 +119,18 @@ def _check_batch(
     features: torch.Tensor, labels: torch.Tensor, num_classes: int, fname: str, lname: str
 ) -> None:
     """Validate one batch; one host sync for the value checks."""
-    if not torch.is_tensor(features) or features.dim() != 2:
+    for name, value in ((fname, features), (lname, labels)):
+        if not torch.is_tensor(value):
+            raise ValueError(
+                f"{name} must be a torch.Tensor, got {type(value).__name__} (convert with torch.as_tensor)"
+            )
+    if features.dim() != 2:
         raise ValueError(
             f"{fname} must be a 2-D tensor (N, p), got shape {tuple(getattr(features, 'shape', ()))}"
         )
     if not features.is_floating_point():
         raise ValueError(f"{fname} must be a floating-point tensor, got {features.dtype}")
-    if not torch.is_tensor(labels) or labels.dim() != 1:
+    if labels.dim() != 1:
         raise ValueError(
             f"{lname} must be a 1-D tensor (N,), got shape {tuple(getattr(labels, 'shape', ()))}"
         )

@@ -130,16 +130,20 @@ def singular_value_summary(stats: ClassStats, weight: torch.Tensor) -> dict[str,
     """Figure 6: singular values of ``W`` and ``M``: the smallest and the mean of the others.
 
     ``M`` has rank at most ``K-1`` by construction (``M 1 = 0``), so its structural zero singular
-    value is dropped first and the summary is over its ``K-1`` informative singular values.
+    value is dropped first and the summary is over its ``K-1`` informative singular values. With a single
+    singular value (``K = 2`` for ``M``, ``p = 1`` for ``W``) there is no "rest": ``*_sv_mean_rest`` is
+    left out.
     """
     sw = torch.linalg.svdvals(weight.detach().to(torch.float64).cpu())
     sm = torch.linalg.svdvals(stats.centered_means.cpu())[: stats.num_classes - 1]
-    return {
-        "W_sv_min": float(sw[-1]),
-        "W_sv_mean_rest": float(sw[:-1].mean()),
-        "M_sv_min": float(sm[-1]),
-        "M_sv_mean_rest": float(sm[:-1].mean()),
-    }
+    out = {"W_sv_min": float(sw[-1]), "M_sv_min": float(sm[-1])}
+    # "the mean of the others" needs at least two singular values: W with p = 1 or M with K = 2 has one
+    # (its only value is the smallest), so the key is left out rather than filled with a NaN
+    if len(sw) > 1:
+        out["W_sv_mean_rest"] = float(sw[:-1].mean())
+    if len(sm) > 1:
+        out["M_sv_mean_rest"] = float(sm[:-1].mean())
+    return out
 
 
 def _check_weight(weight: torch.Tensor, K: int, p: int) -> None:
@@ -170,16 +174,20 @@ def metrics_from_stats(
         raise ValueError(f"convention must be 'paper' or 'code', got {convention!r}")
     K, p = stats.num_classes, stats.feature_dim
     _check_weight(weight, K, p)
-    W = weight.detach().to(device=stats.means.device, dtype=torch.float64)
-    Mt = stats.centered_means
+    W_raw = weight.detach().to(device=stats.means.device, dtype=torch.float64)
+    # NC1-NC3 are invariant to the scale of the features and of W: bring both to unit size first, so
+    # that their float64 products neither overflow (features ~1e80) nor underflow (~1e-120)
+    scaled = _unit_scale(stats)
+    W = W_raw / W_raw.abs().max().clamp(min=torch.finfo(torch.float64).tiny)
+    Mt = scaled.centered_means
     nc3 = float(torch.linalg.matrix_norm(W / torch.linalg.matrix_norm(W) - Mt / torch.linalg.matrix_norm(Mt)))
     etf = {"NC2": _etf_distance(Mt @ Mt.T), "NC2W": _etf_distance(W @ W.T), "NC2M": _etf_distance(W @ Mt.T)}
     if convention == "paper":
         etf = {k: v / K**2 for k, v in etf.items()}
         nc3 /= K * p
     return {
-        "NC0": nc0(W, convention=convention),
-        "NC1": _nc1(stats),
+        "NC0": nc0(W_raw, convention=convention),
+        "NC1": _nc1(scaled),
         **etf,
         "NC2n": _equinorm(Mt),
         "NC2a": _equiangle(Mt),
@@ -187,8 +195,14 @@ def metrics_from_stats(
         "NC2Wa": _equiangle(W),
         "NC3": nc3,
         "NC4": float(nc4),
-        **singular_value_summary(stats, W),
+        **singular_value_summary(stats, W_raw),
     }
+
+
+def _unit_scale(stats: ClassStats) -> ClassStats:
+    """The statistics of the features divided by ``s = max |mu_k - mu_G|`` (``Sigma_W`` by ``s^2``)."""
+    s = stats.centered_means.abs().max().clamp(min=torch.finfo(torch.float64).tiny)
+    return ClassStats(stats.counts, stats.means / s, stats.within_cov / s**2)
 
 
 def nc_metrics(
@@ -218,11 +232,25 @@ def nc_metrics(
     Raises:
         ValueError: mismatched shapes, labels outside ``[0, K)``, an empty class, NaN/inf input.
     """
-    if not torch.is_tensor(weight) or weight.dim() != 2:
+    if not torch.is_tensor(weight):
+        raise ValueError(f"weight must be a torch.Tensor, got {type(weight).__name__} (use torch.as_tensor)")
+    if weight.dim() != 2:
+        raise ValueError(f"weight must be a 2-D tensor (K, p), got shape {tuple(weight.shape)}")
+    if torch.is_tensor(features) and features.dim() == 2 and weight.shape[1] != features.shape[1]:
         raise ValueError(
-            f"weight must be a 2-D tensor (K, p), got shape {tuple(getattr(weight, 'shape', ()))}"
+            f"weight has shape {tuple(weight.shape)} but the features have p = {features.shape[1]} columns: "
+            f"expected (K, {features.shape[1]})"
+            + (" (a transposed W?)" if weight.shape[0] == features.shape[1] else "")
         )
     K = int(num_classes if num_classes is not None else weight.shape[0])
+    if torch.is_tensor(labels) and labels.numel() and not labels.is_floating_point():
+        seen = set(torch.unique(labels).tolist())
+        in_range = min(seen) >= 0 and max(seen) < K
+        if num_classes is None and in_range and (missing := sorted(set(range(K)) - seen)):
+            raise ValueError(
+                f"class(es) {missing} have no sample, and the weight has {K} rows (K = {K}): every class "
+                "needs samples (or check the weight's shape)"
+            )
     acc = FeatureAccumulator(K)
     acc.update(features, labels)
     stats = acc.finalize()
