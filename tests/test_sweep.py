@@ -538,3 +538,17 @@ def test_where_values_are_checked_against_the_grid(capsys):
         assert message in capsys.readouterr().err, extra
     assert main(["sweep", "plan", "main", "--profile", "cpu", "--where", "decay_norm_and_bias=true"]) == 0
     assert "312 runs" in capsys.readouterr().out
+
+
+def test_a_sweep_clears_temporary_files_left_by_a_kill(tmp_path, capsys):
+    """Issue 11, case 5."""
+    grid = Grid.from_dict(tiny_grid())
+    folder = tmp_path / "tiny" / "checkpoints"
+    folder.mkdir(parents=True)
+    orphans = [tmp_path / "tiny" / ".x.final.parquet.1.ab.tmp", folder / ".x.pt.1.cd.tmp"]
+    for p in orphans:
+        p.write_text("half")
+        os.utime(p, (time.time() - 7200,) * 2)
+    run_sweep(grid, "paper", root=tmp_path, max_runs=0, progress=False)
+    assert not any(p.exists() for p in orphans)
+    assert "removed the stale temporary file" in capsys.readouterr().out

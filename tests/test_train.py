@@ -220,3 +220,38 @@ def test_cuda_on_a_machine_without_it_is_named(monkeypatch):
     with pytest.raises(ValueError, match="CUDA is not available on this machine"):
         check_device("cuda")
     assert check_device("cpu").type == "cpu"
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]),  # truncated
+        lambda p: p.write_bytes(b""),  # empty
+        lambda p: p.write_bytes(b"garbage, not a checkpoint"),
+        lambda p: torch.save({"config": {"another": "run"}}, p),  # someone else's
+    ],
+)
+def test_an_unusable_checkpoint_is_set_aside_and_the_run_starts_over(tmp_path, monkeypatch, damage):
+    """Issue 11, case 2: named with its path, moved aside, and the result equals a run from scratch."""
+    from nc_core.train.engine import CorruptCheckpointWarning
+
+    cfg = tiny()
+    clean = run_training(cfg, progress=False)
+    original = TensorLoader.set_epoch
+
+    def crash_at_epoch_5(self, epoch):
+        if epoch == 5:
+            raise KeyboardInterrupt
+        original(self, epoch)
+
+    monkeypatch.setattr(TensorLoader, "set_epoch", crash_at_epoch_5)
+    with pytest.raises(KeyboardInterrupt):
+        run_training(cfg, checkpoint_dir=tmp_path, progress=False)
+    monkeypatch.setattr(TensorLoader, "set_epoch", original)
+    ckpt = tmp_path / f"{cfg.run_id}.pt"
+    damage(ckpt)
+    with pytest.warns(CorruptCheckpointWarning, match=str(ckpt)):
+        again = run_training(cfg, checkpoint_dir=tmp_path, progress=False)
+    pd.testing.assert_frame_equal(results(again), results(clean))
+    assert len(list(tmp_path.glob(f"{cfg.run_id}.pt.corrupt-*"))) == 1
+    assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left behind

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..atomic import atomic_write
 from .specs import (
     FASHION_MNIST_DEB,
     FASHION_MNIST_DEB_DIR,
@@ -219,17 +220,14 @@ def _run_cmd(cmd: Sequence[str], cwd: Path | None, log: Log, timeout: float = SU
 
 
 def _write_atomic(dest: Path, src: object) -> None:
-    """Copy the binary file object ``src`` to ``dest`` through a temporary file in the same folder."""
+    """Copy the binary file object ``src`` to ``dest`` through :func:`nc_core.atomic.atomic_write`."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
-    try:
+
+    def copy(tmp: Path) -> None:
         with open(tmp, "wb") as out:
             shutil.copyfileobj(src, out, 1 << 20)  # type: ignore[arg-type]
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+
+    atomic_write(dest, copy)
 
 
 def _needed(spec: DatasetSpec, root: Path) -> list[str]:

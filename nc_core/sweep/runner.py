@@ -18,6 +18,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from ..atomic import atomic_write, remove_stale_temporaries
 from ..data import check_dataset
 from ..train.engine import IMAGE_DATASETS
 from ..train.schedule import metric_epochs
@@ -118,11 +119,8 @@ def _run_one(
             _log(log, f"FAILED {type(err).__name__}: {err}\n{tb}")
             marker = store.failed_path(run_id)
             marker.parent.mkdir(parents=True, exist_ok=True)
-            tmp = marker.with_name(f".{marker.name}.{os.getpid()}.tmp")
-            tmp.write_text(
-                json.dumps({"run_id": run_id, "error": f"{type(err).__name__}: {err}", "traceback": tb})
-            )
-            os.replace(tmp, marker)
+            text = json.dumps({"run_id": run_id, "error": f"{type(err).__name__}: {err}", "traceback": tb})
+            atomic_write(marker, lambda tmp: tmp.write_text(text))
             return {"run_id": run_id, "status": "failed", "error": f"{type(err).__name__}: {err}",
                     "seconds": time.perf_counter() - t0}  # fmt: skip
         store.checkpoint_path(run_id).unlink(missing_ok=True)
@@ -252,6 +250,10 @@ def run_sweep(
     if max_runs is not None and max_runs < 0:
         raise ValueError(f"max_runs must be >= 0, got {max_runs}")
     check_datasets(runs, data_root)
+    store = ResultStore(g.name, Path(root))
+    for folder in (store.folder, store.checkpoint_dir):  # left by a kill or a full disk (hours old)
+        for tmp in remove_stale_temporaries(folder) if folder.is_dir() else []:
+            print(f"removed the stale temporary file {tmp}", flush=True)
     todo, counts, problems = pending_runs(g, profile, root=root, retry_diverged=retry_diverged, where=where)
     for run_id, detail in problems.items():
         if detail.startswith(("corrupt", "stale")):

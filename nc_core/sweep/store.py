@@ -21,7 +21,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import uuid
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -33,6 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..atomic import atomic_write
 from ..data import DATASETS
 from ..train import RunConfig
 from .grids import Grid, PlannedRun, get_grid
@@ -110,15 +110,7 @@ def type_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        df.to_parquet(tmp, index=False, engine="pyarrow")
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False, engine="pyarrow"))
 
 
 @dataclasses.dataclass(frozen=True)

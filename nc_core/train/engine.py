@@ -14,11 +14,13 @@ passes stay float32 with float64 accumulation).
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 import math
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from ..atomic import atomic_write
 from ..data import TensorData, TensorLoader, gaussian_classes, load_dataset, separable_data, ufm_indices
 from ..metrics import NonFiniteError
 from ..models import FeatureClassifier, make_model, param_groups_for_decay
@@ -37,7 +40,7 @@ from .config import RunConfig
 from .evaluate import measure
 from .schedule import make_lr_scheduler, metric_epochs
 
-__all__ = ["RunResult", "build_data", "check_device", "run_training"]
+__all__ = ["CorruptCheckpointWarning", "RunResult", "build_data", "check_device", "run_training"]
 
 IMAGE_DATASETS = ("mnist", "fashionmnist", "cifar10")
 SYNTHETIC_DATASETS = ("separable", "gaussian", "ufm")
@@ -143,10 +146,42 @@ def _build_model(config: RunConfig, train: TensorData) -> FeatureClassifier:
     return model
 
 
+class CorruptCheckpointWarning(UserWarning):
+    """A checkpoint could not be used; it was set aside and the run started from scratch."""
+
+
 def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)  # atomic: an interrupted save never corrupts the previous checkpoint
+    # atomic, with a temporary name unique to this writer: an interrupted save never corrupts the previous
+    # checkpoint, and two processes never share a temporary file
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+def _restore(
+    path: Path, config: RunConfig, device: torch.device, parts: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The checkpoint at ``path`` loaded into ``parts`` (model, optimizer, scheduler), or ``None`` after
+    setting an unusable one (truncated, not a checkpoint, another configuration's) aside with a warning
+    that names it: the run then starts from scratch instead of failing on every retry."""
+    fresh = {key: copy.deepcopy(part.state_dict()) for key, part in parts.items()}
+    try:
+        state = torch.load(path, map_location=device, weights_only=False)
+        if not isinstance(state, dict) or state.get("config") != config.identity():
+            raise ValueError("it is not a checkpoint of this run's configuration")
+        for key, part in parts.items():
+            part.load_state_dict(state[key])
+        return state
+    except Exception as err:  # noqa: BLE001 - any unreadable checkpoint is set aside, never fatal
+        for key, part in parts.items():  # undo a partial load: the run starts from its initialisation
+            part.load_state_dict(fresh[key])
+        aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
+        os.replace(path, aside)
+        warnings.warn(
+            f"checkpoint {path} could not be used ({type(err).__name__}: {err}); set aside as {aside.name}, "
+            "the run starts from scratch",
+            CorruptCheckpointWarning,
+            stacklevel=3,
+        )
+        return None
 
 
 def run_training(
@@ -194,11 +229,11 @@ def run_training(
     rows: list[dict[str, Any]] = []
     start_epoch, status, elapsed, metric_seconds = 0, "running", 0.0, 0.0
 
-    if ckpt_path is not None and ckpt_path.exists():
-        state = torch.load(ckpt_path, map_location=device, weights_only=False)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
+    parts = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
+    state = (
+        _restore(ckpt_path, config, device, parts) if ckpt_path is not None and ckpt_path.exists() else None
+    )
+    if state is not None:
         rows, start_epoch, status = state["rows"], state["epoch"] + 1, state["status"]
         elapsed, metric_seconds = state["elapsed"], state["metric_seconds"]
 

@@ -1,0 +1,63 @@
+"""One way to write a file durably: a temporary file unique to the writer, fsync, rename, fsync the folder.
+
+Every durable write of the project goes through :func:`atomic_write` (result records, histories,
+checkpoints, failure markers, fetched dataset files): a reader sees the old file or the whole new one,
+never a half-written one; two writers of the same path never share a temporary name; a crash or a full
+disk leaves at most a temporary file, which :func:`remove_stale_temporaries` clears.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["TEMP_SUFFIX", "atomic_write", "remove_stale_temporaries"]
+
+#: Temporary files end with this suffix (and start with a dot): ``.<name>.<pid>.<random>.tmp``.
+TEMP_SUFFIX = ".tmp"
+
+
+def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
+    """Write ``path`` atomically: ``write(tmp)`` fills a temporary file in the same folder, which is
+    fsynced and renamed over ``path``; then the folder is fsynced so the rename survives a crash.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        OSError: the folder cannot be written (the temporary file is removed; ``path`` is untouched).
+    """
+    path = Path(path)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}{TEMP_SUFFIX}"
+    try:
+        write(tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    with contextlib.suppress(OSError):  # not every file system lets a folder be opened for fsync
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return path
+
+
+def remove_stale_temporaries(folder: str | os.PathLike[str], older_than: float = 3600.0) -> list[Path]:
+    """Delete the temporary files :func:`atomic_write` leaves after a kill or a full disk in ``folder``
+    (not recursive), if older than ``older_than`` seconds (a live writer's file is younger); return them."""
+    removed = []
+    now = time.time()
+    for tmp in Path(folder).glob(f".*{TEMP_SUFFIX}"):
+        with contextlib.suppress(FileNotFoundError):
+            if now - tmp.stat().st_mtime > older_than:
+                tmp.unlink()
+                removed.append(tmp)
+    return removed
