@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -552,3 +553,46 @@ def test_a_sweep_clears_temporary_files_left_by_a_kill(tmp_path, capsys):
     run_sweep(grid, "paper", root=tmp_path, max_runs=0, progress=False)
     assert not any(p.exists() for p in orphans)
     assert "removed the stale temporary file" in capsys.readouterr().out
+
+
+def test_claims_keep_one_trainer_per_run_and_a_dead_owner_blocks_nothing(tmp_path):
+    store = ResultStore("tiny", tmp_path)
+    assert store.claim("r1") and not store.claim("r1")  # held by this live process
+    store.release("r1")
+    assert store.claim("r1")
+    store.release("r1")
+    # a claim by a process that no longer exists is stale and taken over
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    store.claim_path("r2").parent.mkdir(parents=True, exist_ok=True)
+    store.claim_path("r2").write_text(json.dumps({"host": socket.gethostname(), "pid": int(dead.stdout)}))
+    assert store.claim("r2")
+    # another host's claim is honoured until it is implausibly old
+    store.claim_path("r3").write_text(json.dumps({"host": "elsewhere", "pid": 1}))
+    assert not store.claim("r3")
+    os.utime(store.claim_path("r3"), (time.time() - 2 * 86400,) * 2)
+    assert store.claim("r3")
+
+
+def test_two_concurrent_sweeps_train_each_run_once_with_sequential_records(tmp_path):
+    """Issue 11, case 1: two `sweep run` processes on one root."""
+    grid_file = tmp_path / "tiny.json"
+    grid_file.write_text(json.dumps(tiny_grid()))
+    root = tmp_path / "results"
+    cmd = [sys.executable, "-m", "nc_core", "sweep", "run", str(grid_file), "--profile", "paper",
+           "--root", str(root), "--no-progress"]  # fmt: skip
+    procs = [subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]  # fmt: skip
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    runs = Grid.from_dict(tiny_grid()).expand("paper")
+    for r in runs:  # each run was started exactly once, by one of the two processes
+        log = (root / "tiny" / "logs" / f"{r.run_id}.log").read_text()
+        assert log.count(f"start {r.run_id}") == 1, log
+    assert not list((root / "tiny" / "claims").glob("*.claim"))
+    sequential = tmp_path / "sequential"
+    run_sweep(Grid.from_dict(tiny_grid()), "paper", root=sequential, progress=False)
+    a, b = _finals(root), _finals(sequential)
+    cols = [c for c in a.columns if c.startswith("NC") or c in ("run_id", "train_acc", "status")]
+    pd.testing.assert_frame_equal(a[cols].reset_index(drop=True), b[cols].reset_index(drop=True))

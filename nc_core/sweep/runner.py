@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from ..atomic import atomic_write, remove_stale_temporaries
 from ..data import check_dataset
+from ..train.config import RunConfig
 from ..train.engine import IMAGE_DATASETS
 from ..train.schedule import metric_epochs
 from .grids import Grid, PlannedRun, get_grid
@@ -94,10 +95,24 @@ def run_one(
 def _run_one(
     planned: PlannedRun, root: str | os.PathLike[str], data_root: str | os.PathLike[str], device: str | None
 ) -> dict[str, Any]:
-    from ..train import run_training
-
     store = ResultStore(planned.grid, Path(root))
     config = planned.config if device is None else planned.config.replace(device=device)
+    run_id = config.run_id
+    if not store.claim(run_id):  # another live process is training it
+        return {"run_id": run_id, "status": "claimed elsewhere", "seconds": 0.0}
+    try:
+        if store.final_path(run_id).exists():  # finished by another process since this sweep planned
+            return {"run_id": run_id, "status": "done elsewhere", "seconds": 0.0}
+        return _train_and_record(planned, store, config, data_root)
+    finally:
+        store.release(run_id)
+
+
+def _train_and_record(
+    planned: PlannedRun, store: ResultStore, config: RunConfig, data_root: str | os.PathLike[str]
+) -> dict[str, Any]:
+    from ..train import run_training
+
     run_id = config.run_id
     log_path = store.log_path(run_id)
     log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,8 @@ import dataclasses
 import hashlib
 import json
 import os
+import socket
+import time
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -149,6 +151,58 @@ class ResultStore:
     def checkpoint_path(self, run_id: str) -> Path:
         """The checkpoint of ``run_id`` (as named by ``run_training``)."""
         return self.checkpoint_dir / f"{run_id}.pt"
+
+    def claim_path(self, run_id: str) -> Path:
+        """The claim of ``run_id`` by the process training it (exists while it runs)."""
+        return self.folder / "claims" / f"{run_id}.claim"
+
+    def claim(self, run_id: str, stale_after: float = 24 * 3600.0) -> bool:
+        """Claim ``run_id`` for this process; ``False`` if a live process holds it.
+
+        The claim is a file created atomically (``O_CREAT | O_EXCL``) holding the owner's host and pid.
+        A claim whose owner is gone -- same host and its pid no longer runs, or another host's claim older
+        than ``stale_after`` seconds -- is stale and taken over, so a killed sweep never blocks a run.
+        """
+        path = self.claim_path(run_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        me = {"host": socket.gethostname(), "pid": os.getpid(), "since": time.time()}
+        for _ in range(2):
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                if not self._stale(path, stale_after):
+                    return False
+                path.unlink(missing_ok=True)  # a dead owner's claim: take it over
+                continue
+            with os.fdopen(fd, "w") as fh:
+                fh.write(json.dumps(me))
+            return True
+        return False
+
+    def release(self, run_id: str) -> None:
+        """Drop this process's claim of ``run_id``."""
+        self.claim_path(run_id).unlink(missing_ok=True)
+
+    @staticmethod
+    def _stale(path: Path, stale_after: float) -> bool:
+        try:
+            age = time.time() - path.stat().st_mtime
+            owner = json.loads(path.read_text() or "null")
+        except FileNotFoundError:
+            return True
+        except (OSError, ValueError):
+            owner = None
+        if not isinstance(owner, dict):  # its writer died between creating and filling it
+            return age > 60.0
+        if owner.get("host") == socket.gethostname() and isinstance(owner.get("pid"), int):
+            try:
+                os.kill(owner["pid"], 0)
+            except ProcessLookupError:
+                return True  # the owner is gone
+            except PermissionError:
+                return False  # alive, another user's
+            return False
+        return age > stale_after  # another host's: honoured until it is implausibly old
 
     def run_ids(self) -> list[str]:
         """Run ids with a final record file (readable or not), sorted."""
