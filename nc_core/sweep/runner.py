@@ -68,6 +68,7 @@ def run_one(
     data_root: str | os.PathLike[str] = "data",
     device: str | None = None,
     threads: int | None = None,
+    planned_at: float | None = None,
 ) -> dict[str, Any]:
     """Train one planned run and write its record; never raises for a failing run.
 
@@ -76,7 +77,10 @@ def run_one(
     error marker (``failed/<run_id>.json``) and is retried by the next sweep. Everything is logged to
     ``logs/<run_id>.log``.
 
-    ``threads`` sets torch's CPU threads for the run; the caller's setting is restored afterwards.
+    ``threads`` sets torch's CPU threads for the run; the caller's setting is restored afterwards. The run
+    is claimed first (:meth:`ResultStore.claim`): a run another live process is training is left to it
+    (status ``"claimed elsewhere"``), and one recorded by another process after ``planned_at`` (the
+    sweep's planning time) is not trained again (``"done elsewhere"``).
 
     Returns:
         ``{"run_id", "status" ("completed" | "diverged" | "failed"), "seconds", "error"?, ...}``.
@@ -87,13 +91,17 @@ def run_one(
     if threads:
         torch.set_num_threads(int(threads))
     try:
-        return _run_one(planned, root, data_root, device)
+        return _run_one(planned, root, data_root, device, planned_at)
     finally:  # a caller's thread count (a notebook, a test) is theirs: restore it
         torch.set_num_threads(previous)
 
 
 def _run_one(
-    planned: PlannedRun, root: str | os.PathLike[str], data_root: str | os.PathLike[str], device: str | None
+    planned: PlannedRun,
+    root: str | os.PathLike[str],
+    data_root: str | os.PathLike[str],
+    device: str | None,
+    planned_at: float | None,
 ) -> dict[str, Any]:
     store = ResultStore(planned.grid, Path(root))
     config = planned.config if device is None else planned.config.replace(device=device)
@@ -101,7 +109,9 @@ def _run_one(
     if not store.claim(run_id):  # another live process is training it
         return {"run_id": run_id, "status": "claimed elsewhere", "seconds": 0.0}
     try:
-        if store.final_path(run_id).exists():  # finished by another process since this sweep planned
+        final = store.final_path(run_id)
+        if planned_at is not None and final.exists() and final.stat().st_mtime > planned_at:
+            # recorded by another process after this sweep planned it (a rerun of an older record goes on)
             return {"run_id": run_id, "status": "done elsewhere", "seconds": 0.0}
         return _train_and_record(planned, store, config, data_root)
     finally:
@@ -269,6 +279,7 @@ def run_sweep(
     for folder in (store.folder, store.checkpoint_dir):  # left by a kill or a full disk (hours old)
         for tmp in remove_stale_temporaries(folder) if folder.is_dir() else []:
             print(f"removed the stale temporary file {tmp}", flush=True)
+    planned_at = time.time()
     todo, counts, problems = pending_runs(g, profile, root=root, retry_diverged=retry_diverged, where=where)
     for run_id, detail in problems.items():
         if detail.startswith(("corrupt", "stale")):
@@ -280,6 +291,7 @@ def run_sweep(
         "root": str(Path(root).resolve()),
         "data_root": str(Path(data_root).resolve()),
         "device": device,
+        "planned_at": planned_at,
     }
     statuses: Counter[str] = Counter()
     bar = tqdm(total=len(todo), desc=f"{g.name}/{profile}", unit="run", disable=not progress)
