@@ -596,3 +596,25 @@ def test_two_concurrent_sweeps_train_each_run_once_with_sequential_records(tmp_p
     a, b = _finals(root), _finals(sequential)
     cols = [c for c in a.columns if c.startswith("NC") or c in ("run_id", "train_acc", "status")]
     pd.testing.assert_frame_equal(a[cols].reset_index(drop=True), b[cols].reset_index(drop=True))
+
+
+@pytest.mark.parametrize("kind", ["final", "history"])
+def test_flipped_bytes_inside_a_record_are_one_corruption_for_status_run_and_load(tmp_path, kind):
+    """Issue 11, cases 3 and 4: the footer intact, the data damaged; reported under the damaged file."""
+    grid = Grid.from_dict(tiny_grid())
+    root = tmp_path / "results"
+    run_sweep(grid, "smoke", root=root, progress=False)
+    store = ResultStore("tiny", root)
+    victim = store.run_ids()[0]
+    path = store.final_path(victim) if kind == "final" else store.history_path(victim)
+    data = bytearray(path.read_bytes())
+    for i in range(len(data) // 3, len(data) // 3 + 8):  # well before the footer
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+    st = sweep_status(grid, "smoke", root=root)
+    assert st["states"][victim] == "corrupt" and st["problems"][victim].startswith(str(path))
+    with pytest.warns(CorruptRecordWarning, match=str(path)):
+        loaded = load_results("tiny", root=root) if kind == "final" else load_histories("tiny", root=root)
+    assert victim not in set(loaded["run_id"])
+    again = run_sweep(grid, "smoke", root=root, progress=False)  # the sweep reruns exactly that run
+    assert again["ran"] == 1 and sweep_status(grid, "smoke", root=root)["states"][victim] == "completed"

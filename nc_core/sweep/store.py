@@ -112,7 +112,15 @@ def type_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
-    atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False, engine="pyarrow"))
+    # page checksums (CRC32): every read detects flipped bytes anywhere in the data, not only a bad footer
+    atomic_write(
+        path, lambda tmp: df.to_parquet(tmp, index=False, engine="pyarrow", write_page_checksum=True)
+    )
+
+
+def _read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """The one reader of result files: the whole table, page checksums verified (raises on corruption)."""
+    return pq.read_table(path, columns=columns, page_checksum_verification=True).to_pandas()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -229,21 +237,26 @@ class ResultStore:
 
     def read_final(self, run_id: str, columns: list[str] | None = None) -> pd.DataFrame:
         """The final record of ``run_id`` (raises on a corrupt file)."""
-        return pq.read_table(self.final_path(run_id), columns=columns).to_pandas()
+        return _read_parquet(self.final_path(run_id), columns)
 
     def read_history(self, run_id: str) -> pd.DataFrame:
         """The history of ``run_id`` (raises on a corrupt file)."""
-        return pq.read_table(self.history_path(run_id)).to_pandas()
+        return _read_parquet(self.history_path(run_id))
 
     def record_state(self, run_id: str, dataset_ver: str | None = None) -> tuple[str, str]:
-        """``(state, detail)`` of one run's record: one of :data:`STATES`."""
+        """``(state, detail)`` of one run's record: one of :data:`STATES`. A record is valid when both of
+        its files read in full with their page checksums verified -- the same reads as
+        :func:`load_results` -- so status, a sweep and the loaders agree on what is corrupt."""
         final = self.final_path(run_id)
         if final.exists():
             try:
-                rec = self.read_final(run_id, columns=["status", "dataset_version"])
-                pq.read_metadata(self.history_path(run_id))
+                rec = self.read_final(run_id)
             except _ERRORS as err:
-                return "corrupt", f"{final if not isinstance(err, FileNotFoundError) else err}: {err}"
+                return "corrupt", f"{final}: {type(err).__name__}: {err}"
+            try:
+                self.read_history(run_id)
+            except _ERRORS as err:  # reported under the history's own path
+                return "corrupt", f"{self.history_path(run_id)}: {type(err).__name__}: {err}"
             if dataset_ver is not None and rec["dataset_version"].iloc[0] != dataset_ver:
                 return "stale", f"dataset version {rec['dataset_version'].iloc[0]} != {dataset_ver}"
             return str(rec["status"].iloc[0]), ""
