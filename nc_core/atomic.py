@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["TEMP_SUFFIX", "atomic_write", "remove_stale_temporaries"]
+__all__ = ["TEMP_SUFFIX", "atomic_write", "check_writable", "remove_stale_temporaries"]
 
 #: Temporary files end with this suffix (and start with a dot): ``.<name>.<pid>.<random>.tmp``.
 TEMP_SUFFIX = ".tmp"
@@ -61,3 +61,19 @@ def remove_stale_temporaries(folder: str | os.PathLike[str], older_than: float =
                 tmp.unlink()
                 removed.append(tmp)
     return removed
+
+
+def check_writable(path: str | os.PathLike[str]) -> Path:
+    """Create the folder ``path`` if needed and prove a file can be written in it, before any work starts.
+
+    Raises:
+        ValueError: one line naming the path and the reason (read-only file system, no permission, a file
+            in the way, a full disk).
+    """
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        atomic_write(path / f".write-test-{os.getpid()}", lambda tmp: tmp.write_bytes(b"x")).unlink()
+    except OSError as err:
+        raise ValueError(f"cannot write to {path}: {err.strerror or err}") from None
+    return path

@@ -100,3 +100,8 @@ def test_coverage_page_lists_every_figure_and_table_of_the_paper():
     assert expected <= listed, sorted(expected - listed)
     for chapter, variant in pages():
         assert f"(generated/{chapter.page(variant)})" in text, chapter.page(variant)
+
+
+def test_book_execute_names_an_unwritable_output_folder(capsys):
+    assert main(["book", "execute", "theory", "--profile", "smoke", "--out", "/proc/cannot-be-made"]) == 2
+    assert "cannot write to /proc/cannot-be-made" in capsys.readouterr().err

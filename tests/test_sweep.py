@@ -618,3 +618,16 @@ def test_flipped_bytes_inside_a_record_are_one_corruption_for_status_run_and_loa
     assert victim not in set(loaded["run_id"])
     again = run_sweep(grid, "smoke", root=root, progress=False)  # the sweep reruns exactly that run
     assert again["ran"] == 1 and sweep_status(grid, "smoke", root=root)["states"][victim] == "completed"
+
+
+@pytest.mark.parametrize("bad", ["a-file", "/proc/cannot-be-made"])
+def test_an_unusable_results_root_is_named_before_any_run(tmp_path, capsys, bad):
+    """Issue 11, case 6."""
+    grid_file = tmp_path / "tiny.json"
+    grid_file.write_text(json.dumps(tiny_grid()))
+    root = tmp_path / bad if bad == "a-file" else Path(bad)
+    if bad == "a-file":
+        root.write_text("not a folder")
+    assert main(["sweep", "run", str(grid_file), "--profile", "paper", "--root", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write to {root}" in err and "Traceback" not in err

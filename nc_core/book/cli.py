@@ -9,6 +9,7 @@ from pathlib import Path
 
 import papermill
 
+from ..atomic import check_writable
 from ..claims import CLAIMS_ARCHIVE, archive_checks
 from .chapters import CHAPTERS, PROFILES, REPO_ROOT, figure_pages, get_pages, pages
 from .check import check_book
@@ -51,6 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _cmd_execute(args: argparse.Namespace) -> int:
     try:
         todo = [p for name in args.chapters for p in get_pages(name)] or pages()
+        check_writable(args.out)  # before any notebook runs
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

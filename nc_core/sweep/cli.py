@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..atomic import check_writable
 from .grids import PROFILE_NAMES, get_grid, grid_names
 from .runner import BACKENDS, check_datasets, check_runnable, estimate, run_sweep
 from .store import DEFAULT_ROOT, STATES, ResultStore, sweep_status
@@ -189,6 +190,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         g = get_grid(args.grid)
         check_runnable(g)
         check_datasets(g.expand(args.profile, _where(args.where)), args.data_root)
+        check_writable(Path(args.root) / g.name)  # before any run starts
         summary = run_sweep(
             g, args.profile, root=args.root, data_root=args.data_root, backend=args.backend,
             workers=args.workers, device=args.device, max_runs=args.max_runs,

@@ -11,12 +11,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import sys
 import types
 import typing
 from pathlib import Path
 
+from ..atomic import check_writable
 from .config import RunConfig
 from .engine import check_device, run_training
 
@@ -66,22 +66,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.set_defaults(handler=_cmd_train)
 
 
-def _writable_folder(path: Path) -> None:
-    """Create ``path`` and prove a file can be written there, or raise ``ValueError`` naming the reason."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / f".write-test-{os.getpid()}"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as err:
-        raise ValueError(f"cannot write to {path}: {err.strerror or err}") from None
-
-
 def _cmd_train(args: argparse.Namespace) -> int:
     fields = {f.name: getattr(args, f.name) for f in dataclasses.fields(RunConfig)}
     try:
         config = RunConfig(**fields)
-        _writable_folder(args.out)  # before training, not after
+        check_writable(args.out)  # before training, not after
         check_device(config.device)
         result = run_training(
             config,
