@@ -255,3 +255,14 @@ def test_an_unusable_checkpoint_is_set_aside_and_the_run_starts_over(tmp_path, m
     pd.testing.assert_frame_equal(results(again), results(clean))
     assert len(list(tmp_path.glob(f"{cfg.run_id}.pt.corrupt-*"))) == 1
     assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left behind
+
+
+def test_train_command_line_says_when_a_diverged_runs_metrics_are_from_before(capsys, tmp_path):
+    """Issue 11, case 12: a diverged run's record carries the last measurement (here initialisation)."""
+    from nc_core.__main__ import main
+
+    argv = ["train", "--model", "mlp", "--dataset", "gaussian", "--data-kwargs", '{"num_classes": 3, "dim": 4}',
+            "--lr", "1e12", "--momentum", "0", "--weight-decay", "0", "--epochs", "4", "--no-progress",
+            "--out", str(tmp_path)]  # fmt: skip
+    assert main(argv) == 0
+    assert "the last measurement before it, epoch 0 (0 = initialisation)" in capsys.readouterr().out

@@ -86,6 +86,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
     result.history.to_csv(folder / "history.csv", index=False)
     (folder / "final.json").write_text(json.dumps(result.final, indent=1, default=str))
     f = result.final
+    if result.status == "diverged":  # its metrics are those of the last measured epoch before divergence
+        last = int(f["measured_epoch"]) if f.get("measured_epoch") is not None else "none"
+        print(f"{config.run_id}: diverged at epoch {f['epochs_completed']}; the metrics below are from "
+              f"the last measurement before it, epoch {last} (0 = initialisation)")  # fmt: skip
     print(f"{config.run_id}: {result.status} after {f['epochs_completed']} epochs; "
           f"train acc {f.get('train_acc', float('nan')):.4f}, NC0 {f.get('NC0', float('nan')):.3g}, "
           f"NC1 {f.get('NC1', float('nan')):.3g}, NC2 {f.get('NC2', float('nan')):.3g}, "
