@@ -261,8 +261,8 @@ def test_train_command_line_says_when_a_diverged_runs_metrics_are_from_before(ca
     """Issue 11, case 12: a diverged run's record carries the last measurement (here initialisation)."""
     from nc_core.__main__ import main
 
-    argv = ["train", "--model", "mlp", "--dataset", "gaussian", "--data-kwargs", '{"num_classes": 3, "dim": 4}',
-            "--lr", "1e12", "--momentum", "0", "--weight-decay", "0", "--epochs", "4", "--no-progress",
+    data = '{"num_classes": 3, "dim": 4}'
+    argv = ["train", "--model", "mlp", "--dataset", "gaussian", "--data-kwargs", data, "--lr", "1e12", "--momentum", "0", "--weight-decay", "0", "--epochs", "4", "--no-progress",
             "--out", str(tmp_path)]  # fmt: skip
     assert main(argv) == 0
     assert "the last measurement before it, epoch 0 (0 = initialisation)" in capsys.readouterr().out
