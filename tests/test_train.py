@@ -262,7 +262,8 @@ def test_train_command_line_says_when_a_diverged_runs_metrics_are_from_before(ca
     from nc_core.__main__ import main
 
     data = '{"num_classes": 3, "dim": 4}'
-    argv = ["train", "--model", "mlp", "--dataset", "gaussian", "--data-kwargs", data, "--lr", "1e12", "--momentum", "0", "--weight-decay", "0", "--epochs", "4", "--no-progress",
+    argv = ["train", "--model", "mlp", "--dataset", "gaussian", "--data-kwargs", data, "--lr", "1e12",
+            "--momentum", "0", "--weight-decay", "0", "--epochs", "4", "--no-progress",
             "--out", str(tmp_path)]  # fmt: skip
     assert main(argv) == 0
     assert "the last measurement before it, epoch 0 (0 = initialisation)" in capsys.readouterr().out
