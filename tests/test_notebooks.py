@@ -105,3 +105,19 @@ def test_coverage_page_lists_every_figure_and_table_of_the_paper():
 def test_book_execute_names_an_unwritable_output_folder(capsys):
     assert main(["book", "execute", "theory", "--profile", "smoke", "--out", "/proc/cannot-be-made"]) == 2
     assert "cannot write to /proc/cannot-be-made" in capsys.readouterr().err
+
+
+def test_every_notebook_checks_its_parameters_first(tmp_path):
+    """Issue 11, case 10: `-p profile foo` names the allowed profiles instead of a bare KeyError."""
+    from nc_core.book import check_parameters
+
+    check_parameters(profile="cpu", model="vgg9", dataset="mnist")
+    with pytest.raises(ValueError, match=r"profile 'foo' is not one of smoke, cpu, gpu, paper; model 'x'"):
+        check_parameters(profile="foo", model="x")
+    for chapter in CHAPTERS:
+        nb = nbformat.read(chapter.notebook, as_version=4)
+        i = next(k for k, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+        assert "check_parameters(" in nb.cells[i + 1].source, chapter.name
+    with pytest.raises(papermill.PapermillExecutionError, match="profile 'foo' is not one of"):
+        papermill.execute_notebook(str(get_pages("momentum")[0][0].notebook), str(tmp_path / "out.ipynb"),
+                                   parameters={"profile": "foo"}, progress_bar=False, cwd=str(REPO_ROOT))  # fmt: skip

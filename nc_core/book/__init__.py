@@ -2,5 +2,14 @@
 
 from .chapters import CHAPTERS, PROFILES, Chapter, get_chapter
 from .execute import GENERATED, execute_chapter
+from .parameters import check_parameters
 
-__all__ = ["CHAPTERS", "GENERATED", "PROFILES", "Chapter", "execute_chapter", "get_chapter"]
+__all__ = [
+    "CHAPTERS",
+    "GENERATED",
+    "PROFILES",
+    "Chapter",
+    "check_parameters",
+    "execute_chapter",
+    "get_chapter",
+]
