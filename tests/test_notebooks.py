@@ -119,5 +119,11 @@ def test_every_notebook_checks_its_parameters_first(tmp_path):
         i = next(k for k, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
         assert "check_parameters(" in nb.cells[i + 1].source, chapter.name
     with pytest.raises(papermill.PapermillExecutionError, match="profile 'foo' is not one of"):
-        papermill.execute_notebook(str(get_pages("momentum")[0][0].notebook), str(tmp_path / "out.ipynb"),
-                                   parameters={"profile": "foo"}, progress_bar=False, cwd=str(REPO_ROOT))  # fmt: skip
+        notebook = str(get_pages("momentum")[0][0].notebook)
+        papermill.execute_notebook(
+            notebook,
+            str(tmp_path / "out.ipynb"),
+            parameters={"profile": "foo"},
+            progress_bar=False,
+            cwd=str(REPO_ROOT),
+        )
