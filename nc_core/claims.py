@@ -31,6 +31,8 @@ from typing import Any
 
 import pandas as pd
 
+from .profiles import PROFILES
+
 __all__ = [
     "CLAIMS_ARCHIVE",
     "GATES",
@@ -51,7 +53,7 @@ _COLUMNS = ["chapter", "variant", "profile", "scale", "check", "value", "gate", 
 
 #: gate -> profiles at which a failed check is an error
 GATES: dict[str, tuple[str, ...]] = {
-    "all": ("smoke", "cpu", "gpu", "paper"),
+    "all": PROFILES,
     "cpu+": ("cpu", "gpu", "paper"),
     "paper": ("paper",),
 }

@@ -150,7 +150,7 @@ def provenance_caption(finals: pd.DataFrame, min_train_acc: float | None = None)
     width, device(s), git commit(s), the date range of the records (``recorded_at``) and the total
     compute time (training + metrics).
     """
-    from .sweep.store import VALID_TRAIN_ACC
+    from .profiles import VALID_TRAIN_ACC
 
     threshold = VALID_TRAIN_ACC if min_train_acc is None else min_train_acc
     n = len(finals)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..profiles import PROFILES, check_profile
+
 __all__ = [
     "PROFILES",
     "Chapter",
@@ -25,7 +27,6 @@ __all__ = [
 ]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PROFILES = ("smoke", "cpu", "gpu", "paper")
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,7 @@ class Chapter:
 
     def parameters(self, profile: str) -> dict[str, Any]:
         """Papermill parameters for ``profile`` (raises ``ValueError`` for an unknown profile)."""
-        if profile not in PROFILES:
-            raise ValueError(f"unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
+        check_profile(profile)
         return {**self.profiles.get(profile, {}), "profile": profile}
 
 

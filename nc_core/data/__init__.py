@@ -7,18 +7,21 @@ a device-side minibatch loader, and synthetic datasets.
 * :func:`fetch_dataset` / :func:`check_dataset` - obtain and verify the files under ``data/``
   (CLI: ``python -m nc_core data fetch NAME`` and ``python -m nc_core data status``).
 * :func:`separable_data`, :func:`gaussian_classes`, :func:`ufm_indices` - synthetic data.
-* :data:`DATASETS` - name -> :class:`DatasetSpec` (folders, checksums, normalisation constants).
+* :data:`DATASETS` - name -> :class:`DatasetSpec` (folders, checksums, normalisation constants);
+  :data:`IMAGE_DATASETS` and :data:`SYNTHETIC_DATASETS` - the names a run can train on.
 """
 
 from .datasets import IMAGE_SIZE, TensorData, balanced_subset_indices, load_dataset, normalise_images
 from .fetch import DatasetStatus, FetchError, FetchStep, check_dataset, default_steps, fetch_dataset
 from .loader import TensorLoader, epoch_permutation
-from .specs import DATASETS, DatasetSpec, canonical_name, get_spec
-from .synthetic import gaussian_classes, separable_data, separable_directions, ufm_indices
+from .specs import DATASETS, IMAGE_DATASETS, DatasetSpec, canonical_name, get_spec
+from .synthetic import SYNTHETIC_DATASETS, gaussian_classes, separable_data, separable_directions, ufm_indices
 
 __all__ = [
     "DATASETS",
+    "IMAGE_DATASETS",
     "IMAGE_SIZE",
+    "SYNTHETIC_DATASETS",
     "DatasetSpec",
     "DatasetStatus",
     "FetchError",

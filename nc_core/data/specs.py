@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["DATASETS", "DatasetSpec", "canonical_name", "get_spec"]
+__all__ = ["DATASETS", "IMAGE_DATASETS", "DatasetSpec", "canonical_name", "get_spec"]
 
 
 @dataclass(frozen=True)
@@ -183,6 +183,9 @@ DATASETS: dict[str, DatasetSpec] = {
         ),
     ),
 }
+
+#: The image datasets a run can train on (files under the data root).
+IMAGE_DATASETS: tuple[str, ...] = tuple(DATASETS)
 
 
 def canonical_name(name: str) -> str:

@@ -14,7 +14,16 @@ import torch
 
 from .datasets import TensorData
 
-__all__ = ["gaussian_classes", "separable_data", "separable_directions", "ufm_indices"]
+__all__ = [
+    "SYNTHETIC_DATASETS",
+    "gaussian_classes",
+    "separable_data",
+    "separable_directions",
+    "ufm_indices",
+]
+
+#: The generated datasets a run can train on (sizes from ``RunConfig.data_kwargs``).
+SYNTHETIC_DATASETS: tuple[str, ...] = ("separable", "gaussian", "ufm")
 
 #: Most rounds of redrawing in :func:`separable_data` before giving up.
 _MAX_ROUNDS = 1000

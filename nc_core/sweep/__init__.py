@@ -15,6 +15,7 @@ with results in a typed, crash-safe Parquet store.
 Command line: ``python -m nc_core sweep list|plan|run|status``.
 """
 
+from ..profiles import VALID_TRAIN_ACC
 from .collect import GridResults, collect
 from .grids import (
     DEFAULT_PROFILES,
@@ -28,7 +29,6 @@ from .grids import (
 )
 from .runner import check_datasets, estimate, run_one, run_sweep
 from .store import (
-    VALID_TRAIN_ACC,
     CorruptRecordWarning,
     ResultStore,
     dataset_version,

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..data import IMAGE_DATASETS, SYNTHETIC_DATASETS
 from ..models import MODEL_NAMES
 from ..optim import OPTIMIZER_NAMES
+from ..profiles import PROFILES
 from ..train import RunConfig
-from ..train.engine import IMAGE_DATASETS, SYNTHETIC_DATASETS
 from .definitions import PAPER_GRIDS
 
 __all__ = [
@@ -73,7 +74,8 @@ DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
         "note": "CI scale: width 1/16, 20 samples per class, 2 epochs, 1-2 values per axis",
     },
 }
-PROFILE_NAMES: tuple[str, ...] = tuple(DEFAULT_PROFILES)
+PROFILE_NAMES: tuple[str, ...] = PROFILES
+assert set(DEFAULT_PROFILES) == set(PROFILES), "every profile needs its default scale"
 
 
 def _fields_of(axis: str) -> list[str]:

@@ -19,9 +19,8 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from ..atomic import atomic_write, remove_stale_temporaries
-from ..data import check_dataset
+from ..data import IMAGE_DATASETS, check_dataset
 from ..train.config import RunConfig
-from ..train.engine import IMAGE_DATASETS
 from ..train.schedule import metric_epochs
 from .grids import Grid, PlannedRun, get_grid
 from .store import DEFAULT_ROOT, ResultStore, dataset_version

@@ -36,8 +36,10 @@ import pyarrow.parquet as pq
 
 from ..atomic import atomic_write
 from ..data import DATASETS
+from ..profiles import VALID_TRAIN_ACC
 from ..train import RunConfig
 from .grids import Grid, PlannedRun, get_grid
+from .summary import valid_runs
 
 __all__ = [
     "DEFAULT_ROOT",
@@ -52,8 +54,6 @@ __all__ = [
 ]
 
 DEFAULT_ROOT = "data/results"
-#: The paper's "valid" runs reached at least this training accuracy (Section 3.1, Table 3 notes).
-VALID_TRAIN_ACC = 0.99
 STATES = ("completed", "diverged", "failed", "corrupt", "stale", "in_progress", "pending")
 
 _INT_FIELDS = {"epochs", "batch_size", "seed", "subset_per_class", "metric_every", "metric_log_points",
@@ -319,8 +319,7 @@ def load_results(
     if profile is not None:
         df = df[df["profile"] == profile]
     if valid_only:
-        acc = df["train_acc"] if "train_acc" in df else pd.Series(float("nan"), index=df.index)
-        df = df[(df["status"] == "completed") & (acc >= VALID_TRAIN_ACC)]
+        df = df[valid_runs(df, VALID_TRAIN_ACC)]
     return df.sort_values("run_id").reset_index(drop=True)
 
 

@@ -31,7 +31,16 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ..atomic import atomic_write
-from ..data import TensorData, TensorLoader, gaussian_classes, load_dataset, separable_data, ufm_indices
+from ..data import (
+    IMAGE_DATASETS,
+    SYNTHETIC_DATASETS,
+    TensorData,
+    TensorLoader,
+    gaussian_classes,
+    load_dataset,
+    separable_data,
+    ufm_indices,
+)
 from ..metrics import NonFiniteError
 from ..models import FeatureClassifier, make_model, param_groups_for_decay
 from ..optim import make_optimizer
@@ -41,9 +50,6 @@ from .evaluate import measure
 from .schedule import make_lr_scheduler, metric_epochs
 
 __all__ = ["CorruptCheckpointWarning", "RunResult", "build_data", "check_device", "run_training"]
-
-IMAGE_DATASETS = ("mnist", "fashionmnist", "cifar10")
-SYNTHETIC_DATASETS = ("separable", "gaussian", "ufm")
 
 
 @dataclass
