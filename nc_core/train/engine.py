@@ -190,31 +190,35 @@ def _restore(
         return None
 
 
-def run_training(
-    config: RunConfig,
-    *,
-    data_root: str | os.PathLike[str] = "data",
-    checkpoint_dir: str | os.PathLike[str] | None = None,
-    progress: bool = True,
-    data: tuple[TensorData, TensorData | None] | None = None,
-) -> RunResult:
-    """Train ``config`` and return its history and final record.
+@dataclass
+class _Run:
+    """Everything one training run carries from epoch to epoch (and in its checkpoint)."""
 
-    Args:
-        config: the run.
-        data_root: folder holding the datasets.
-        checkpoint_dir: if given, ``<dir>/<run_id>.pt`` is written after every measured epoch and at
-            the end; a later call with the same config resumes from it (a finished run returns its
-            stored result without training).
-        progress: show a tqdm bar over epochs.
-        data: pre-built ``(train, test)`` to skip :func:`build_data` (sweeps reuse loaded data).
-    """
+    config: RunConfig
+    device: torch.device
+    train: TensorData
+    test: TensorData | None
+    model: FeatureClassifier
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    per_step: bool  # the LR schedule steps per optimizer step (else per epoch)
+    loader: TensorLoader
+    rows: list[dict[str, Any]]
+    status: str = "running"
+    elapsed: float = 0.0
+    metric_seconds: float = 0.0
+    next_epoch: int = 0
+
+    def parts(self) -> dict[str, Any]:
+        return {"model": self.model, "optimizer": self.optimizer, "scheduler": self.scheduler}
+
+
+def _setup(config: RunConfig, data: tuple[TensorData, TensorData | None]) -> _Run:
+    """Model, optimizer, LR schedule and loader of ``config``, before any step."""
     device = check_device(config.device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
-    ckpt_path = Path(checkpoint_dir) / f"{config.run_id}.pt" if checkpoint_dir is not None else None
-    train, test = data if data is not None else build_data(config, data_root)
-    train, test = _channels_last(train), _channels_last(test) if test is not None else None
+    train, test = _channels_last(data[0]), _channels_last(data[1]) if data[1] is not None else None
     model = _build_model(config, train)
     params = (
         param_groups_for_decay(model, config.weight_decay)
@@ -226,98 +230,127 @@ def run_training(
         coupled_weight_decay=config.coupled_weight_decay, beta2=config.beta2,
     )  # fmt: skip
     loader = TensorLoader(train, batch_size=config.batch_size, shuffle=True, seed=config.seed)
-    scheduler, sched_unit = make_lr_scheduler(
+    scheduler, unit = make_lr_scheduler(
         optimizer, config.lr_schedule, epochs=config.epochs, steps_per_epoch=len(loader)
     )
+    return _Run(config, device, train, test, model, optimizer, scheduler, unit == "step", loader, rows=[])
+
+
+def _resume(run: _Run, path: Path) -> None:
+    """Continue ``run`` from its checkpoint at ``path`` if there is a usable one."""
+    state = _restore(path, run.config, run.device, run.parts()) if path.exists() else None
+    if state is not None:
+        run.rows, run.next_epoch, run.status = state["rows"], state["epoch"] + 1, state["status"]
+        run.elapsed, run.metric_seconds = state["elapsed"], state["metric_seconds"]
+
+
+def _checkpoint(run: _Run, path: Path | None, epoch: int) -> None:
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _save_checkpoint(path, {
+            "config": run.config.identity(), "epoch": epoch, "status": run.status, "rows": run.rows,
+            **{key: part.state_dict() for key, part in run.parts().items()},
+            "elapsed": run.elapsed, "metric_seconds": run.metric_seconds,
+        })  # fmt: skip
+
+
+def _measure(run: _Run) -> dict[str, float]:
+    """The measurement pass (float32 even for bf16 runs), timed."""
+    if run.device.type == "cuda":
+        torch.cuda.synchronize(run.device)
+    t0 = time.perf_counter()
+    result = measure(run.model, run.train, run.test, batch_size=run.config.eval_batch_size)
+    seconds = time.perf_counter() - t0
+    run.metric_seconds += seconds
+    return {**result, "measure_seconds": seconds}
+
+
+def _train_epoch(run: _Run, step_model: torch.nn.Module, epoch: int) -> dict[str, Any]:
+    """One pass over the training set; the only host sync is reading the summed loss at the end."""
+    t0 = time.perf_counter()
+    run.model.train()
+    run.loader.set_epoch(epoch)
+    lr = run.optimizer.param_groups[0]["lr"]
+    loss_sum = torch.zeros((), dtype=torch.float32, device=run.device)
+    correct = torch.zeros((), dtype=torch.int64, device=run.device)
+    for x, y in run.loader:
+        with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=run.config.bf16):
+            logits = step_model(x)
+            loss = F.cross_entropy(logits.float(), y)
+        run.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        run.optimizer.step()
+        if run.per_step:
+            run.scheduler.step()
+        loss_sum += loss.detach() * len(y)
+        correct += (logits.argmax(dim=1) == y).sum()
+    if not run.per_step:
+        run.scheduler.step()
+    running_loss = float(loss_sum) / len(run.train)
+    seconds = time.perf_counter() - t0
+    run.elapsed += seconds
+    return {"epoch": epoch, "lr": lr, "epoch_seconds": seconds, "running_loss": running_loss,
+            "running_acc": float(correct) / len(run.train)}  # fmt: skip
+
+
+def run_training(
+    config: RunConfig,
+    *,
+    data_root: str | os.PathLike[str] = "data",
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+    data: tuple[TensorData, TensorData | None] | None = None,
+) -> RunResult:
+    """Train ``config`` and return its history and final record.
+
+    The loop: measure at initialisation; then per epoch, train, and at the epochs of
+    :func:`metric_epochs` measure and checkpoint. A non-finite training loss or measurement
+    (:class:`~nc_core.metrics.NonFiniteError`) ends the run as ``"diverged"``; any other error raises.
+
+    Args:
+        config: the run.
+        data_root: folder holding the datasets.
+        checkpoint_dir: if given, ``<dir>/<run_id>.pt`` is written after every measured epoch and at
+            the end; a later call with the same config resumes from it (a finished run returns its
+            stored result without training).
+        progress: show a tqdm bar over epochs.
+        data: pre-built ``(train, test)`` to skip :func:`build_data` (sweeps reuse loaded data).
+    """
+    run = _setup(config, data if data is not None else build_data(config, data_root))
+    path = Path(checkpoint_dir) / f"{config.run_id}.pt" if checkpoint_dir is not None else None
+    if path is not None:
+        _resume(run, path)
     measured = set(
         metric_epochs(config.epochs, every=config.metric_every, log_points=config.metric_log_points)
     )
-    rows: list[dict[str, Any]] = []
-    start_epoch, status, elapsed, metric_seconds = 0, "running", 0.0, 0.0
-
-    parts = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
-    state = (
-        _restore(ckpt_path, config, device, parts) if ckpt_path is not None and ckpt_path.exists() else None
-    )
-    if state is not None:
-        rows, start_epoch, status = state["rows"], state["epoch"] + 1, state["status"]
-        elapsed, metric_seconds = state["elapsed"], state["metric_seconds"]
-
-    step_model = torch.compile(model) if config.compile else model
-
-    def timed_measure() -> dict[str, float]:
-        nonlocal metric_seconds
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        t0 = time.perf_counter()
-        result = measure(model, train, test, batch_size=config.eval_batch_size)  # float32, even for bf16 runs
-        seconds = time.perf_counter() - t0
-        metric_seconds += seconds
-        return {**result, "measure_seconds": seconds}
-
-    def checkpoint(epoch: int) -> None:
-        if ckpt_path is not None:
-            ckpt_path.parent.mkdir(parents=True, exist_ok=True)
-            _save_checkpoint(ckpt_path, {
-                "config": config.identity(), "epoch": epoch, "status": status, "rows": rows,
-                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(), "elapsed": elapsed, "metric_seconds": metric_seconds,
-            })  # fmt: skip
-
-    if start_epoch == 0:
-        rows.append({"epoch": 0, "lr": optimizer.param_groups[0]["lr"], **timed_measure()})
-        start_epoch = 1
-    bar = tqdm(range(start_epoch, config.epochs + 1), disable=not progress or status != "running",
+    step_model = torch.compile(run.model) if config.compile else run.model
+    if run.next_epoch == 0:
+        run.rows.append({"epoch": 0, "lr": run.optimizer.param_groups[0]["lr"], **_measure(run)})
+        run.next_epoch = 1
+    bar = tqdm(range(run.next_epoch, config.epochs + 1), disable=not progress or run.status != "running",
                desc=f"{config.model}/{config.dataset}/{config.optimizer}", unit="epoch")  # fmt: skip
-    for epoch in bar if status == "running" else ():
-        t0 = time.perf_counter()
-        model.train()
-        loader.set_epoch(epoch)
-        lr = optimizer.param_groups[0]["lr"]
-        loss_sum = torch.zeros((), dtype=torch.float32, device=device)
-        correct = torch.zeros((), dtype=torch.int64, device=device)
-        for x, y in loader:
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16):
-                logits = step_model(x)
-                loss = F.cross_entropy(logits.float(), y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            if sched_unit == "step":
-                scheduler.step()
-            loss_sum += loss.detach() * len(y)
-            correct += (logits.argmax(dim=1) == y).sum()
-        if sched_unit == "epoch":
-            scheduler.step()
-        running_loss = float(loss_sum) / len(train)  # the one host sync of the epoch
-        epoch_seconds = time.perf_counter() - t0
-        elapsed += epoch_seconds
-        row = {
-            "epoch": epoch,
-            "lr": lr,
-            "epoch_seconds": epoch_seconds,
-            "running_loss": running_loss,
-            "running_acc": float(correct) / len(train),
-        }
-        if not math.isfinite(running_loss):
-            status = "diverged"
+    for epoch in bar if run.status == "running" else ():
+        row = _train_epoch(run, step_model, epoch)
+        if not math.isfinite(row["running_loss"]):
+            run.status = "diverged"
         elif epoch in measured:
             try:
-                row.update(timed_measure())
+                row.update(_measure(run))
             except NonFiniteError as err:  # NaN/inf features or weights: diverged (any other error raises)
                 row["error"] = str(err)
-                status = "diverged"
-        rows.append(row)
-        bar.set_postfix(loss=f"{running_loss:.4g}", acc=f"{row['running_acc']:.3f}")
-        if status == "diverged" or epoch == config.epochs:
-            status = "diverged" if status == "diverged" else "completed"
-            checkpoint(epoch)
+                run.status = "diverged"
+        run.rows.append(row)
+        bar.set_postfix(loss=f"{row['running_loss']:.4g}", acc=f"{row['running_acc']:.3f}")
+        if run.status == "diverged" or epoch == config.epochs:
+            run.status = "diverged" if run.status == "diverged" else "completed"
+            _checkpoint(run, path, epoch)
             break
         if epoch in measured:
-            checkpoint(epoch)
+            _checkpoint(run, path, epoch)
     bar.close()
-    history = pd.DataFrame(rows)
-    return RunResult(config, status, history, _final_record(config, status, history, elapsed, metric_seconds))
+    history = pd.DataFrame(run.rows)
+    final = _final_record(config, run.status, history, run.elapsed, run.metric_seconds)
+    return RunResult(config, run.status, history, final)
 
 
 def _final_record(
