@@ -631,3 +631,23 @@ def test_an_unusable_results_root_is_named_before_any_run(tmp_path, capsys, bad)
     assert main(["sweep", "run", str(grid_file), "--profile", "paper", "--root", str(root)]) == 2
     err = capsys.readouterr().err
     assert f"cannot write to {root}" in err and "Traceback" not in err
+
+
+def test_prune_deletes_only_records_no_profile_plans(tmp_path, capsys):
+    """Old-profile records are removed, not left beside the new ones (issue 10)."""
+    spec = tiny_grid()
+    grid_file = tmp_path / "tiny.json"
+    grid_file.write_text(json.dumps(spec))
+    root = tmp_path / "results"
+    run_sweep(Grid.from_dict(spec), "smoke", root=root, progress=False)
+    old = set(ResultStore("tiny", root).run_ids())
+    spec["profiles"]["smoke"]["overrides"]["epochs"] = 3  # the profile's scale changes: new run ids
+    grid_file.write_text(json.dumps(spec))
+    run_sweep(Grid.from_dict(spec), "smoke", root=root, progress=False)
+    new = set(ResultStore("tiny", root).run_ids()) - old
+    assert main(["sweep", "prune", str(grid_file), "--root", str(root), "--dry-run"]) == 0
+    assert f"would delete {len(old)} record(s)" in capsys.readouterr().out
+    assert set(ResultStore("tiny", root).run_ids()) == old | new  # a dry run deletes nothing
+    assert main(["sweep", "prune", str(grid_file), "--root", str(root)]) == 0
+    assert set(ResultStore("tiny", root).run_ids()) == new
+    assert not any((root / "tiny" / "logs" / f"{r}.log").exists() for r in old)

@@ -26,7 +26,7 @@ from typing import Any
 from ..atomic import check_writable
 from .grids import PROFILE_NAMES, get_grid, grid_names
 from .runner import BACKENDS, check_datasets, check_runnable, estimate, run_sweep
-from .store import DEFAULT_ROOT, STATES, ResultStore, sweep_status
+from .store import DEFAULT_ROOT, STATES, ResultStore, prune, sweep_status, unplanned_records
 
 __all__ = ["register"]
 
@@ -91,6 +91,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     common(status, "cpu")  # the same default as `run`
     status.add_argument("--root", default=DEFAULT_ROOT, help=f"results root (default: {DEFAULT_ROOT})")
     status.set_defaults(handler=_cmd_status)
+
+    prune_ = sub.add_parser(
+        "prune", help="delete the records no profile of the grid plans any more (e.g. after a profile change)"
+    )
+    prune_.add_argument("grid", metavar="GRID", help="grid name or grid file (.json / .yaml)")
+    prune_.add_argument("--root", default=DEFAULT_ROOT, help=f"results root (default: {DEFAULT_ROOT})")
+    prune_.add_argument("--dry-run", action="store_true", help="only list them")
+    prune_.set_defaults(handler=_cmd_prune)
 
     def _no_command(args: argparse.Namespace) -> int:
         sweep.print_help(sys.stderr)
@@ -204,6 +212,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"{g.name}/{args.profile}: {summary['planned']} planned, {summary['skipped']} already done, "
           f"ran {summary['ran']} of {summary['todo']} to do ({ran}) -> {args.root}/{g.name}")  # fmt: skip
     return 1 if summary["statuses"].get("failed") else 0
+
+
+def _cmd_prune(args: argparse.Namespace) -> int:
+    try:
+        gone = (unplanned_records if args.dry_run else prune)(args.grid, root=args.root)
+    except ValueError as err:
+        return _error(err)
+    verb = "would delete" if args.dry_run else "deleted"
+    print(f"{verb} {len(gone)} record(s) of {args.grid} under {args.root} that no profile plans any more")
+    for run_id in gone:
+        print(f"  {run_id}")
+    return 0
 
 
 def _cmd_status(args: argparse.Namespace) -> int:

@@ -49,8 +49,10 @@ __all__ = [
     "dataset_version",
     "load_histories",
     "load_results",
+    "prune",
     "sweep_status",
     "type_frame",
+    "unplanned_records",
 ]
 
 DEFAULT_ROOT = "data/results"
@@ -265,6 +267,26 @@ class ResultStore:
         if self.checkpoint_path(run_id).exists():
             return "in_progress", ""
         return "pending", ""
+
+
+def unplanned_records(grid: str | Grid, *, root: str | os.PathLike[str] = DEFAULT_ROOT) -> list[str]:
+    """Run ids with a record in the store that no profile of ``grid`` plans any more (e.g. the runs of a
+    profile whose scale changed): what :func:`prune` removes."""
+    g = get_grid(grid)
+    planned = {r.run_id for p in g.profiles for r in g.expand(p)}
+    return [r for r in _store(g, root).run_ids() if r not in planned]
+
+
+def prune(grid: str | Grid, *, root: str | os.PathLike[str] = DEFAULT_ROOT) -> list[str]:
+    """Delete the records (final, history, log, failure marker) of :func:`unplanned_records`; return
+    their run ids. Records of planned runs are never touched."""
+    store = _store(get_grid(grid), root)
+    gone = unplanned_records(grid, root=root)
+    for run_id in gone:
+        for path in (store.final_path(run_id), store.history_path(run_id), store.log_path(run_id),
+                     store.failed_path(run_id)):  # fmt: skip
+            path.unlink(missing_ok=True)
+    return gone
 
 
 def _store(grid: str | os.PathLike[str] | Grid, root: str | os.PathLike[str]) -> ResultStore:
