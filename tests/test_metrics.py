@@ -49,9 +49,9 @@ def reference_metrics(H: np.ndarray, y: np.ndarray, W: np.ndarray, H_test: np.nd
         return float(np.mean(vals))
 
     Ht = H if H_test is None else H_test.astype(np.float64)
-    agree = [
-        np.argmax(W @ (h - mu_G)) == np.argmin([np.linalg.norm(h - mu[k]) for k in range(K)]) for h in Ht
-    ]
+    ncc = [np.argmin([np.linalg.norm(h - mu[k]) for k in range(K)]) for h in Ht]
+    agree = [np.argmax(W @ h) == c for h, c in zip(Ht, ncc, strict=True)]  # eq. 11 as printed
+    agree_centred = [np.argmax(W @ (h - mu_G)) == c for h, c in zip(Ht, ncc, strict=True)]
     return {
         "NC0": np.linalg.norm(W.T @ np.ones(K)) ** 2 / K,
         "NC1": np.trace(Sigma_W @ np.linalg.pinv(Sigma_B, rcond=1e-10, hermitian=True)) / K,
@@ -64,6 +64,7 @@ def reference_metrics(H: np.ndarray, y: np.ndarray, W: np.ndarray, H_test: np.nd
         "NC2Wa": equiangle(W),
         "NC3": np.linalg.norm(W / np.linalg.norm(W) - M.T / np.linalg.norm(M)) / (K * p),
         "NC4": float(np.mean(agree)),
+        "NC4_centred": float(np.mean(agree_centred)),
     }
 
 
@@ -107,8 +108,15 @@ def test_streaming_matches_reference_with_chunked_float32_batches(batch):
     for i in range(0, len(y), batch):
         acc.update(H[i : i + batch], y[i : i + batch])
     stats = acc.finalize()
-    nc4 = sum(int(nearest_mean_agreement(H[i : i + batch], W, stats.means)) for i in range(0, len(y), batch))
-    ours = metrics_from_stats(stats, W, nc4=nc4 / len(y))
+    nc4 = {
+        name: sum(
+            int(nearest_mean_agreement(H[i : i + batch], W, stats.means, centered=centred))
+            for i in range(0, len(y), batch)
+        )
+        / len(y)
+        for name, centred in (("nc4", False), ("nc4_centred", True))
+    }
+    ours = metrics_from_stats(stats, W, **nc4)
     ref = reference_metrics(H.numpy(), y.numpy(), W.numpy())
     for key in METRIC_KEYS:
         assert ours[key] == pytest.approx(ref[key], rel=1e-9, abs=1e-12), key
@@ -124,20 +132,27 @@ def test_code_convention_drops_the_paper_normalisations():
     for key in ("NC2", "NC2W", "NC2M"):
         assert code[key] == pytest.approx(paper[key] * K**2, rel=1e-10)
     assert code["NC3"] == pytest.approx(paper["NC3"] * K * p, rel=1e-10)
-    for key in ("NC1", "NC2n", "NC2a", "NC2Wn", "NC2Wa"):
+    for key in ("NC1", "NC2a", "NC2Wa", "NC4", "NC4_centred"):
         assert code[key] == paper[key]
+    # equinorm: the authors' code takes torch's default unbiased std, the paper's eqs. 3, 7 the population one
+    for key in ("NC2Wn", "NC2n"):
+        assert code[key] == pytest.approx(paper[key] * math.sqrt(K / (K - 1)), rel=1e-12), key
+    norms = torch.linalg.vector_norm(W.double(), dim=1)
+    assert code["NC2Wn"] == pytest.approx(float(norms.std() / norms.mean()), rel=1e-12)  # torch default std
 
 
-def test_nc4_frames_paper_centred_code_literal():
-    """Perfect ETF means with a large global offset along mu_1, W = M^T: in the NC frame (paper) the
-    classifier agrees with NCC everywhere; the literal no-bias rule (code) sends every sample to
-    class 1, whose score <m_1, h> gains ||offset|| * ||m_1||, so only class 1 agrees: NC4 = 1/K."""
+def test_nc4_as_printed_and_the_centred_reading():
+    """Perfect ETF means with a large global offset along mu_1, W = M^T: eq. 11's literal no-bias rule
+    (NC4, both conventions, as the authors' code) sends every sample to class 1, whose score <m_1, h>
+    gains ||offset|| * ||m_1||, so only class 1 agrees: NC4 = 1/K; in the NC frame (NC4_centred) the
+    classifier agrees with NCC everywhere."""
     K, p = 4, 6
     centred = simplex_etf_means(K, p, radius=1.0, seed=0)
     means = centred + 50.0 * centred[1]
     y = torch.arange(K).repeat(3)
-    assert nc_metrics(means[y], y, centred)["NC4"] == 1.0
-    assert nc_metrics(means[y], y, centred, convention="code")["NC4"] == pytest.approx(1 / K)
+    for convention in ("paper", "code"):
+        m = nc_metrics(means[y], y, centred, convention=convention)
+        assert m["NC4"] == pytest.approx(1 / K) and m["NC4_centred"] == 1.0
 
 
 @pytest.mark.parametrize("K,p", [(3, 5), (10, 32)])
@@ -147,9 +162,10 @@ def test_perfect_simplex_etf_gives_zero_metrics(K, p):
     H = means[y]
     W = 0.3 * (means - means.mean(0))  # W proportional to M^T
     m = nc_metrics(H, y, W)
-    for key in METRIC_KEYS[:-1]:
-        assert abs(m[key]) < 1e-12, (key, m[key])
-    assert m["NC4"] == 1.0
+    for key in METRIC_KEYS:
+        if not key.startswith("NC4"):
+            assert abs(m[key]) < 1e-12, (key, m[key])
+    assert m["NC4_centred"] == 1.0  # the global offset is only invisible in the centred reading
     # Figure 6: equal singular values for an ETF
     assert m["M_sv_min"] == pytest.approx(m["M_sv_mean_rest"], rel=1e-10)
 
@@ -181,7 +197,9 @@ def test_invariances_scale_rotation_offset():
         if key == "NC0":
             continue  # NC0 is rotation invariant but scales with ||W||^2
         assert rotated[key] == pytest.approx(base[key], rel=1e-9, abs=1e-13), key
-        assert scaled[key] == pytest.approx(base[key], rel=1e-9, abs=1e-13), key
+        if key != "NC4":  # eq. 11's literal rule sees a global offset; its centred reading does not
+            assert scaled[key] == pytest.approx(base[key], rel=1e-9, abs=1e-13), key
+    assert nc_metrics(3.0 * H, y, 0.2 * W)["NC4"] == base["NC4"]  # but it is scale invariant
     assert rotated["NC0"] == pytest.approx(base["NC0"], rel=1e-9)
     assert scaled["NC0"] == pytest.approx(0.04 * base["NC0"], rel=1e-9)
 

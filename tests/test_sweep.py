@@ -651,3 +651,19 @@ def test_prune_deletes_only_records_no_profile_plans(tmp_path, capsys):
     assert main(["sweep", "prune", str(grid_file), "--root", str(root)]) == 0
     assert set(ResultStore("tiny", root).run_ids()) == new
     assert not any((root / "tiny" / "logs" / f"{r}.log").exists() for r in old)
+
+
+def test_records_from_before_the_nc4_fix_read_with_todays_keys(tmp_path):
+    """Old records kept the centred reading under NC4 and eq. 11's under NC4_code (issue 11, conventions)."""
+    store = ResultStore("tiny", tmp_path)
+    store.folder.mkdir(parents=True)
+    old = pd.DataFrame([{"run_id": "r", "status": "completed", "NC4": 0.9, "NC4_code": 0.7, "init_NC4": 0.2,
+                         "init_NC4_code": 0.1, "dataset_version": "x", "profile": "cpu"}])  # fmt: skip
+    old.to_parquet(store.final_path("r"))
+    pd.DataFrame([{"run_id": "r", "epoch": 0, "NC4": 0.2, "NC4_code": 0.1}]).to_parquet(
+        store.history_path("r")
+    )
+    rec = load_results("tiny", root=tmp_path).iloc[0]
+    assert (rec["NC4"], rec["NC4_centred"], rec["init_NC4"], rec["init_NC4_centred"]) == (0.7, 0.9, 0.1, 0.2)
+    hist = load_histories("tiny", root=tmp_path).iloc[0]
+    assert (hist["NC4"], hist["NC4_centred"]) == (0.1, 0.2)

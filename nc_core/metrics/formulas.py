@@ -10,12 +10,15 @@ Two conventions are available:
   ``S = M^T M`` (eq. 5), ``W W^T`` (NC2W, eq. 6) and ``W M`` (NC2M, eq. 9), and
   ``NC3 = ||W/||W|| - M^T/||M|| || / (K p)`` (eq. 10).
 * ``"code"`` - the normalisations logged by the authors' released code, which produced the numbers of
-  Tables 1-2: ``NC0 = ||W^T 1||``, NC2/NC2W/NC2M without ``1/K^2``, NC3 without ``1/(K p)``.
+  Tables 1-2: ``NC0 = ||W^T 1||``, NC2/NC2W/NC2M without ``1/K^2``, NC3 without ``1/(K p)``, and the
+  equinorm metrics NC2n/NC2Wn with torch's default (unbiased, ``K - 1``) standard deviation where the
+  paper's eqs. 3 and 7 state the population one (a factor ``sqrt(K/(K-1))``).
 
-NC4 (eq. 11) differs only in the frame: ``"paper"`` scores the classifier on features centred at
-``mu_G`` (invariant to a global offset, as in an NC solution where the bias absorbs ``mu_G``),
-``"code"`` uses the raw ``<w_k, h>`` without bias, as the released code does. NC1, NC2n, NC2a, NC2Wn
-and NC2Wa are the same in both conventions. All arithmetic is float64.
+NC4 is eq. 11 as printed in both conventions (and as the released code computes it): the classifier's
+``argmax_k <w_k, h>`` without bias against the nearest class mean, on the test set. ``NC4_centred`` is
+this project's offset-invariant reading, with the classifier scored on features centred at ``mu_G`` (as
+in an NC solution, where the bias absorbs ``mu_G``). NC1, NC2a and NC2Wa are the same in both
+conventions. All arithmetic is float64.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ __all__ = [
 
 Convention = Literal["paper", "code"]
 METRIC_KEYS = (
-    "NC0", "NC1", "NC2", "NC2n", "NC2a", "NC2W", "NC2Wn", "NC2Wa", "NC2M", "NC3", "NC4",
+    "NC0", "NC1", "NC2", "NC2n", "NC2a", "NC2W", "NC2Wn", "NC2Wa", "NC2M", "NC3", "NC4", "NC4_centred",
 )  # fmt: skip
 
 # eigenvalues of M^T M below this fraction of the largest are treated as zero in the pseudo-inverse
@@ -64,10 +67,11 @@ def _etf_distance(S: torch.Tensor) -> float:
     )
 
 
-def _equinorm(rows: torch.Tensor) -> float:
-    """``std_k ||r_k|| / mean_k ||r_k||`` with the population std (eqs. 3, 7)."""
+def _equinorm(rows: torch.Tensor, convention: Convention = "paper") -> float:
+    """``std_k ||r_k|| / mean_k ||r_k||`` with the population std (eqs. 3, 7; ``"paper"``) or torch's
+    default unbiased one (the authors' code; ``"code"``)."""
     norms = torch.linalg.vector_norm(rows, dim=1)
-    return float(norms.std(correction=0) / norms.mean())
+    return float(norms.std(correction=0 if convention == "paper" else 1) / norms.mean())
 
 
 def _equiangle(rows: torch.Tensor) -> float:
@@ -104,14 +108,14 @@ def _nc1(stats: ClassStats) -> float:
 
 
 def nearest_mean_agreement(
-    features: torch.Tensor, weight: torch.Tensor, means: torch.Tensor, *, centered: bool = True
+    features: torch.Tensor, weight: torch.Tensor, means: torch.Tensor, *, centered: bool = False
 ) -> torch.Tensor:
     """Count of rows where the classifier and the nearest-class-mean rule agree (eq. 11, numerator).
 
-    The NCC rule is ``argmin_k ||h - mu_k||``. The classifier rule is ``argmax_k <w_k, h - mu_G>``
-    when ``centered`` (the NC frame: in an NC solution the bias absorbs the global mean, Papyan et al.
-    2020, so the rule is invariant to a global feature offset), or ``argmax_k <w_k, h>`` literally, as
-    in eq. 11 and the authors' released code, when not. Returns a 0-d int64 tensor on the features'
+    The NCC rule is ``argmin_k ||h - mu_k||``. The classifier rule is ``argmax_k <w_k, h>`` literally,
+    as in eq. 11 and the authors' released code (NC4), or ``argmax_k <w_k, h - mu_G>`` when ``centered``
+    (NC4_centred: the NC frame, where the bias absorbs the global mean, Papyan et al. 2020, so the rule is
+    invariant to a global feature offset). Returns a 0-d int64 tensor on the features'
     device (no host sync), so batch counts can be summed.
     """
     h = features.detach().to(torch.float64)
@@ -162,13 +166,15 @@ def metrics_from_stats(
     weight: torch.Tensor,
     *,
     nc4: float = float("nan"),
+    nc4_centred: float = float("nan"),
     convention: Convention = "paper",
 ) -> dict[str, float]:
     """All NC metrics from the feature statistics and the last-layer weight ``W`` ``(K, p)``.
 
-    ``nc4`` is the NCC agreement rate, computed on a separate pass with
-    :func:`nearest_mean_agreement` (it needs the final class means). Returns the keys of
-    :data:`METRIC_KEYS` plus the singular-value summary of :func:`singular_value_summary`.
+    ``nc4`` (eq. 11) and ``nc4_centred`` are NCC agreement rates computed on a separate pass with
+    :func:`nearest_mean_agreement` (``centered=False`` / ``True``; they need the final class means).
+    Returns the keys of :data:`METRIC_KEYS` plus the singular-value summary of
+    :func:`singular_value_summary`.
     """
     if convention not in ("paper", "code"):
         raise ValueError(f"convention must be 'paper' or 'code', got {convention!r}")
@@ -189,12 +195,13 @@ def metrics_from_stats(
         "NC0": nc0(W_raw, convention=convention),
         "NC1": _nc1(scaled),
         **etf,
-        "NC2n": _equinorm(Mt),
+        "NC2n": _equinorm(Mt, convention),
         "NC2a": _equiangle(Mt),
-        "NC2Wn": _equinorm(W),
+        "NC2Wn": _equinorm(W, convention),
         "NC2Wa": _equiangle(W),
         "NC3": nc3,
         "NC4": float(nc4),
+        "NC4_centred": float(nc4_centred),
         **singular_value_summary(stats, W_raw),
     }
 
@@ -268,6 +275,9 @@ def nc_metrics(
         raise ValueError("test_labels given without test_features")
     if eval_features.shape[0] == 0:
         raise ValueError("no features to measure NC4 on")
-    agree = nearest_mean_agreement(eval_features, weight, stats.means, centered=convention == "paper")
-    nc4 = float(agree) / eval_features.shape[0]
-    return metrics_from_stats(stats, weight, nc4=nc4, convention=convention)
+    n = eval_features.shape[0]
+    nc4, nc4_centred = (
+        float(nearest_mean_agreement(eval_features, weight, stats.means, centered=c)) / n
+        for c in (False, True)
+    )
+    return metrics_from_stats(stats, weight, nc4=nc4, nc4_centred=nc4_centred, convention=convention)

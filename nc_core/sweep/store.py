@@ -121,8 +121,21 @@ def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
 
 
 def _read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """The one reader of result files: the whole table, page checksums verified (raises on corruption)."""
-    return pq.read_table(path, columns=columns, page_checksum_verification=True).to_pandas()
+    """The one reader of result files: the whole table, page checksums verified (raises on corruption),
+    upgraded to the current metric keys (:func:`_upgrade_nc4`)."""
+    return _upgrade_nc4(pq.read_table(path, columns=columns, page_checksum_verification=True).to_pandas())
+
+
+def _upgrade_nc4(df: pd.DataFrame) -> pd.DataFrame:
+    """Records written before NC4 followed eq. 11 as printed stored the centred reading under ``NC4`` and
+    eq. 11's under ``NC4_code``; give them today's keys (``NC4`` = eq. 11, ``NC4_centred``), for the final
+    values and the ``init_`` ones. Both numbers were measured; nothing is recomputed."""
+    for prefix in ("", "init_"):
+        old, literal = f"{prefix}NC4", f"{prefix}NC4_code"
+        if old in df and literal in df and f"{prefix}NC4_centred" not in df:
+            df[f"{prefix}NC4_centred"] = df[old]
+            df[old] = df[literal]
+    return df
 
 
 @dataclasses.dataclass(frozen=True)

@@ -51,7 +51,7 @@ def measure(
     weight = model.classifier.weight
     out: dict[str, float] = {}
     stats = None
-    agree = {True: 0, False: 0}  # NC4 agreement counts, classifier scored centred (paper) / raw (code)
+    agree = {True: 0, False: 0}  # NC4 agreement counts: classifier scored centred (NC4_centred) / raw (NC4)
     passes = [("train", train), ("test", test if test is not None else train)]
     for split, data in passes:
         loss = torch.zeros((), dtype=torch.float64, device=device)
@@ -72,8 +72,9 @@ def measure(
             out[f"{split}_acc"] = float(correct) / len(data)
         stats = acc.finalize()
     n_ncc = len(passes[1][1])
-    paper = metrics_from_stats(stats, weight, nc4=float(agree[True]) / n_ncc, convention="paper")
-    code = metrics_from_stats(stats, weight, nc4=float(agree[False]) / n_ncc, convention="code")
+    nc4 = {"nc4": float(agree[False]) / n_ncc, "nc4_centred": float(agree[True]) / n_ncc}
+    paper = metrics_from_stats(stats, weight, **nc4, convention="paper")
+    code = metrics_from_stats(stats, weight, **nc4, convention="code")
     out.update(paper)
     out.update({f"{k}_code": code[k] for k in CODE_CONVENTION_KEYS})
     model.train(was_training)
