@@ -337,3 +337,12 @@ def test_scale_invariant_metrics_survive_extreme_scales(scale):
     for key in ("NC1", "NC2", "NC2W", "NC2M", "NC3", "NC2n", "NC2a", "NC2Wn", "NC2Wa", "NC4"):
         assert big[key] == pytest.approx(base[key], rel=1e-9), key
     assert big["NC0"] == pytest.approx(base["NC0"] * scale**2, rel=1e-9)  # NC0 is not scale invariant
+
+
+def test_coinciding_class_means_are_an_error_not_perfect_collapse():
+    """Issue 11, case 11: all-identical features gave NC1 = 0 (reads as perfect collapse) with NaN NC2/NC3."""
+    from nc_core.metrics import DegenerateFeaturesError
+
+    y = torch.arange(4).repeat(5)
+    with pytest.raises(DegenerateFeaturesError, match="all class means coincide"):
+        nc_metrics(torch.ones(20, 6, dtype=torch.float64), y, torch.randn(4, 6, dtype=torch.float64))

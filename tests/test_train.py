@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from nc_core.data import TensorLoader
-from nc_core.metrics import NonFiniteError, nc_metrics
+from nc_core.metrics import DegenerateFeaturesError, NonFiniteError, nc_metrics
 from nc_core.models import make_model
 from nc_core.train import RunConfig, build_data, measure, metric_epochs, run_training
 
@@ -119,8 +119,9 @@ def test_divergence_is_recorded_not_raised():
     ("error", "diverged"),
     [
         (NonFiniteError("features contain NaN or inf values"), True),
+        (DegenerateFeaturesError("all class means coincide"), True),
         (ValueError("labels out of range"), False),
-    ],  # noqa: E501
+    ],
 )
 def test_only_non_finite_measurements_count_as_divergence(monkeypatch, error, diverged):
     """A NaN/inf measurement is a diverged run; any other error (a shape or label bug) is a failure that

@@ -5,7 +5,7 @@
   same numbers from a stream of batches, without holding the ``N x p`` features.
 """
 
-from .accumulator import ClassStats, FeatureAccumulator, NonFiniteError
+from .accumulator import ClassStats, DegenerateFeaturesError, FeatureAccumulator, NonFiniteError
 from .formulas import (
     METRIC_KEYS,
     Convention,
@@ -20,6 +20,7 @@ from .formulas import (
 __all__ = [
     "ClassStats",
     "Convention",
+    "DegenerateFeaturesError",
     "FeatureAccumulator",
     "METRIC_KEYS",
     "NonFiniteError",

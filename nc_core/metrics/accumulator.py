@@ -22,12 +22,17 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["ClassStats", "FeatureAccumulator", "NonFiniteError"]
+__all__ = ["ClassStats", "DegenerateFeaturesError", "FeatureAccumulator", "NonFiniteError"]
 
 
 class NonFiniteError(ValueError):
     """Features or weights hold NaN or inf: a diverged run, not a programming error (which raises a plain
     ``ValueError``)."""
+
+
+class DegenerateFeaturesError(NonFiniteError):
+    """Every class mean is the same point (e.g. the weights decayed to zero): NC1-NC3 are undefined, and a
+    training run in this state has broken down like a diverged one."""
 
 
 @dataclass(frozen=True)

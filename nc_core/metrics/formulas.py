@@ -28,7 +28,7 @@ from typing import Literal
 
 import torch
 
-from .accumulator import ClassStats, FeatureAccumulator, NonFiniteError, _check_batch
+from .accumulator import ClassStats, DegenerateFeaturesError, FeatureAccumulator, NonFiniteError, _check_batch
 
 __all__ = [
     "Convention",
@@ -181,6 +181,10 @@ def metrics_from_stats(
     K, p = stats.num_classes, stats.feature_dim
     _check_weight(weight, K, p)
     W_raw = weight.detach().to(device=stats.means.device, dtype=torch.float64)
+    if not bool((stats.centered_means != 0).any()):
+        raise DegenerateFeaturesError(
+            "all class means coincide (the features collapsed to one point): NC1-NC3 are undefined"
+        )
     # NC1-NC3 are invariant to the scale of the features and of W: bring both to unit size first, so
     # that their float64 products neither overflow (features ~1e80) nor underflow (~1e-120)
     scaled = _unit_scale(stats)

@@ -123,7 +123,18 @@ def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
 def _read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """The one reader of result files: the whole table, page checksums verified (raises on corruption),
     upgraded to the current metric keys (:func:`_upgrade_nc4`)."""
-    return _upgrade_nc4(pq.read_table(path, columns=columns, page_checksum_verification=True).to_pandas())
+    return _upgrade(pq.read_table(path, columns=columns, page_checksum_verification=True).to_pandas())
+
+
+def _upgrade(df: pd.DataFrame) -> pd.DataFrame:
+    """Today's reading of records written by earlier versions (:func:`_upgrade_nc4`, and NC1 of a run
+    whose class means all coincided, once reported as 0, which reads as perfect collapse: undefined)."""
+    df = _upgrade_nc4(df)
+    for prefix in ("", "init_"):
+        nc1, nc2 = f"{prefix}NC1", f"{prefix}NC2"
+        if nc1 in df and nc2 in df:
+            df.loc[(df[nc1] == 0) & df[nc2].isna(), nc1] = float("nan")
+    return df
 
 
 def _upgrade_nc4(df: pd.DataFrame) -> pd.DataFrame:

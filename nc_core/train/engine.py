@@ -58,7 +58,8 @@ class RunResult:
 
     Attributes:
         config: the configuration that was run.
-        status: ``"completed"`` or ``"diverged"`` (NaN/inf training loss; the run stopped there).
+        status: ``"completed"`` or ``"diverged"`` (NaN/inf training loss or measurement, or features
+            collapsed to one point so that the NC metrics are undefined; the run stopped there).
         history: one row per epoch (0 = initialisation); NC metric columns are filled at the
             measured epochs and NaN elsewhere.
         final: config identity, status, last and initial (``init_`` prefix) measurements, timings,
