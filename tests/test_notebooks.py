@@ -23,8 +23,8 @@ def test_registry_notebooks_and_toc_agree():
     toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text())
     generated = [f for f in _toc_files(toc.get("chapters", [])) if f.startswith("book/generated/")]
     assert sorted(generated) == sorted(f"book/generated/{c.page(v)}" for c, v in pages())
-    # theory, dynamics, momentum, training length, claims; weight decay: architecture x dataset
-    assert len(pages()) == 5 + 6
+    # theory, dynamics, regression, momentum, training length, claims; weight decay: architecture x dataset
+    assert len(pages()) == 6 + 6
     for chapter in CHAPTERS:
         nb = nbformat.read(chapter.notebook, as_version=4)
         tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
@@ -41,6 +41,7 @@ SMOKE_PAGES = [
     "weight_decay_resnet9_fashionmnist",
     "weight_decay_vgg9_cifar10",
     "training_length",
+    "regression",
     "claims",
 ]
 

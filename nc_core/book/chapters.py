@@ -105,6 +105,12 @@ CHAPTERS: tuple[Chapter, ...] = (
             _wd_variant("vgg9", "cifar10", "Figures 29-33"),
         ),
     ),
+    # after the weight-decay pages, whose runs it reads
+    Chapter(
+        "regression",
+        "NC3 against NC0: the regression of Appendix D.3 (Table 5, Figures 9 and 10)",
+        profiles={"smoke": SMOKE_STORE},
+    ),
     Chapter("momentum", "Momentum and weight decay under SGD (Figure 4)", profiles={"smoke": SMOKE_STORE}),
     Chapter(
         "training_length",
