@@ -122,6 +122,10 @@ PAPER_CLAIMS: tuple[PaperClaim, ...] = (
                "the trend over weight decay", "Appendix D.4.1, Figure 14", "training_length",
                "Figure 14's six SGD runs: rank correlation of final NC0/NC3 between the two horizons, and "
                "whether every metric fell"),
+    PaperClaim("partial_collapse", "NC properties need not emerge together: AdamW reaches the smallest "
+               "NC1 and NC2 while NC0 diverges and NC3 is not met (partial neural collapse)",
+               "Section 4.3, Table 2", "regression", "per page, runs with NC1 and NC2 at or below the "
+               "coupled optimizers' median and NC0 and NC3 above it; Table 2's smallest-NC3 AdamW run"),
     PaperClaim("ufm_adamw_no_nc", "In the unconstrained feature model AdamW's NC0 and NC3 stay an order of "
                "magnitude above Adam's and SGD's", "Appendix D.4.2, Figure 15", "",
                "grid ufm (defined; no chapter yet): `python -m nc_core sweep run ufm --profile cpu`"),

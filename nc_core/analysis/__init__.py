@@ -5,6 +5,8 @@
   decoupled/coupled NC0 ratios per horizon and whether the gaps close.
 * :mod:`~nc_core.analysis.regression` - the regression of NC3 on NC0 (Table 5) under named specifications,
   classical or HC3 standard errors.
+* :mod:`~nc_core.analysis.partial` - partial neural collapse (Section 4.3): features at the coupled
+  optimizers' level of collapse, classifier not.
 * :mod:`~nc_core.analysis.precision` - fp32 against bf16 runs over seeds: do the final metrics agree within
   the seed-to-seed spread?
 """
@@ -19,10 +21,12 @@ from .horizons import (
     paper_ratios,
     predicted_row_sum,
 )
+from .partial import COUPLED, partial_collapse, partial_counts
 from .precision import LOG_METRICS, precision_agreement
 from .regression import SPECIFICATIONS, TABLE5_COLUMNS, fit_nc3_on_nc0, table5
 
 __all__ = [
+    "COUPLED",
     "LOG_METRICS",
     "PAIRS",
     "SPECIFICATIONS",
@@ -33,6 +37,8 @@ __all__ = [
     "gap_verdicts",
     "lr_per_step",
     "optimizer_steps",
+    "partial_collapse",
+    "partial_counts",
     "paper_ratios",
     "precision_agreement",
     "predicted_row_sum",

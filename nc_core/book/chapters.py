@@ -108,7 +108,7 @@ CHAPTERS: tuple[Chapter, ...] = (
     # after the weight-decay pages, whose runs it reads
     Chapter(
         "regression",
-        "NC3 against NC0: the regression of Appendix D.3 (Table 5, Figures 9 and 10)",
+        "How the NC metrics relate: NC3 against NC0 (Table 5, Figures 9, 10), partial collapse (Section 4.3)",
         profiles={"smoke": SMOKE_STORE},
     ),
     Chapter("momentum", "Momentum and weight decay under SGD (Figure 4)", profiles={"smoke": SMOKE_STORE}),
