@@ -41,9 +41,12 @@ $(MATHJAX):
 	cd _build/mathjax/package/es5 && cp -r tex-svg.js input ui a11y adaptors $(CURDIR)/book/_static/mathjax/
 mathjax: $(MATHJAX)
 
-## make book: run every chapter notebook with papermill at $(PROFILE), then build the Jupyter Book
-## (HTML under _build/html) with notebook execution off, then open every page in headless Chromium
-## (error outputs, broken images, chapters without figures; full-page screenshots in _build/screenshots)
+## make book: run every chapter notebook with papermill at $(PROFILE) (each page recorded for the generated
+## execution status page, book/generated/status.md), then build the Jupyter Book (HTML under _build/html)
+## with notebook execution off, then open every page in headless Chromium at 1280 px (error outputs, broken
+## images, chapters without figures, tables or figures too wide for their column, parameter cells shown,
+## broken figure-data links; full-page screenshots in _build/screenshots) and fill its result into the
+## status page
 book: venv data chromium $(MATHJAX)
 	$(BIN)/python -m nc_core book execute --profile $(PROFILE) $(if $(FRESH),--fresh)
 	$(BIN)/jupyter-book build . --builder html -W --keep-going

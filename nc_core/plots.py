@@ -6,8 +6,11 @@ files and provenance captions.
   coupled/decoupled *pair* (sgd/sgdw, adam/adamw, signum/signumw); the coupled member is drawn solid,
   the decoupled one dashed (:func:`nc_core.optim.is_decoupled`).
 * :func:`plot_against_weight_decay` - mean +- 1 std of a metric against weight decay (Figures 1, 3).
-* :func:`save_figure` - write a figure as PNG (``book/generated/figures/<name>.png`` by default).
-* :func:`provenance_caption` - a one-paragraph Markdown caption saying where a figure's numbers came from.
+* :func:`save_figure` - write a figure as PNG (``book/generated/figures/<name>.png`` by default) with the
+  numbers it shows beside it (``<name>.csv``, :func:`figure_data`); :func:`show_figure` also shows it with
+  a link to that data underneath (:func:`figure_data_link`).
+* :func:`provenance_caption` - a one-paragraph Markdown caption saying where a figure's numbers came from
+  (and, while ``nc_core book execute`` runs the page, a note of those runs for its status page).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.ticker as mticker
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -23,16 +27,23 @@ from .optim import COUPLED_DECOUPLED_PAIRS, is_decoupled
 
 __all__ = [
     "DEFAULT_FIGURE_FOLDER",
+    "FIGURE_DATA_COLUMNS",
     "OPTIMIZER_LABELS",
+    "PAGE_FOLDER",
+    "RUNS_RECORD_ENV",
     "PAIR_COLORS",
+    "figure_data",
+    "figure_data_link",
     "optimizer_color",
     "optimizer_label",
     "optimizer_linestyle",
     "optimizer_style",
     "plot_against_weight_decay",
     "provenance_caption",
+    "record_runs",
     "save_figure",
     "set_style",
+    "show_figure",
 ]
 
 #: Where :func:`save_figure` writes by default (relative to the working directory: the repository root).
@@ -124,11 +135,189 @@ def plot_against_weight_decay(ax: Any, summary: pd.DataFrame, optimizers: list[s
     ax.yaxis.set_minor_formatter(mticker.LogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.5)))
 
 
-def save_figure(fig: Figure, name: str, folder: str | Path = DEFAULT_FIGURE_FOLDER) -> Path:
-    """Save ``fig`` as ``<folder>/<name>.png`` (folder created as needed) and return the path."""
+def save_figure(
+    fig: Figure, name: str, folder: str | Path = DEFAULT_FIGURE_FOLDER, data: pd.DataFrame | None = None
+) -> Path:
+    """Save ``fig`` as ``<folder>/<name>.png`` (folder created as needed) and return the path.
+
+    Beside it, ``<name>.csv`` holds the numbers the figure shows (:func:`figure_data`: every line, scatter,
+    band, bar and image of every panel, long format); ``data`` (e.g. the runs behind the figure, with their
+    ids) is written too, as ``<name>.source.csv``. :func:`figure_data_link` links both under a figure.
+    """
     path = Path(folder) / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, bbox_inches="tight")
+    figure_data(fig).to_csv(path.with_suffix(".csv"), index=False)
+    source = path.with_suffix(".source.csv")
+    if data is not None:
+        data.to_csv(source, index=any(n is not None for n in data.index.names))  # a named index is data
+    else:
+        source.unlink(missing_ok=True)  # a stale table of an earlier build would be linked otherwise
+    return path
+
+
+#: Columns of :func:`figure_data` (``value``, ``x_tick``, ``y_tick``, ``row``, ``col``, ``bottom`` and
+#: ``channel`` are added where a panel needs them).
+FIGURE_DATA_COLUMNS = ("panel", "title", "xlabel", "ylabel", "kind", "label", "series", "point", "x", "y")
+
+#: Where the book's pages are (relative to the working directory): :func:`figure_data_link` links from there.
+#: ``nc_core book execute`` sets ``NC_CORE_BOOK_PAGES`` to the folder it writes the pages to.
+PAGE_FOLDER = DEFAULT_FIGURE_FOLDER.parent
+
+
+def _column(values: Any) -> np.ndarray:
+    """``values`` as a flat array, masked entries as NaN (objects such as strings or dates kept)."""
+    arr = np.ma.asarray(values)
+    if np.ma.is_masked(arr) and arr.dtype.kind in "fiu":
+        return arr.astype(float).filled(np.nan).ravel()
+    return np.asarray(arr.data if isinstance(arr, np.ma.MaskedArray) else arr).ravel()
+
+
+def _label(artist: Any) -> str:
+    label = str(artist.get_label() or "")
+    return "" if label.startswith("_") else label  # matplotlib's own "_child0", "_nolegend_"
+
+
+def _tick_labels(ticks: np.ndarray, labels: list[str], centres: np.ndarray) -> list[str]:
+    """The tick label at each of ``centres`` ("" where no tick sits there): a heatmap's categories."""
+    out = []
+    for c in centres:
+        hit = np.flatnonzero(np.isclose(ticks, c)) if len(ticks) else []
+        out.append(labels[hit[0]] if len(hit) else "")
+    return out
+
+
+def _panel_rows(ax: Any) -> list[dict[str, Any]]:
+    """The numbers drawn in one panel, one row per point (see :func:`figure_data`)."""
+    from matplotlib.collections import LineCollection, PathCollection, PolyCollection, QuadMesh
+
+    rows: list[dict[str, Any]] = []
+
+    def add(kind: str, label: str, series: int, **columns: Any) -> None:
+        n = max(len(v) for v in columns.values())
+        for i in range(n):
+            rows.append({"kind": kind, "label": label, "series": series, "point": i,
+                         **{k: v[i] for k, v in columns.items()}})  # fmt: skip
+
+    for s, line in enumerate(ax.get_lines()):
+        x, y = _column(line.get_xdata(orig=True)), _column(line.get_ydata(orig=True))
+        if len(x) == len(y) and len(x):
+            add("line", _label(line), s, x=x, y=y)
+    for s, coll in enumerate(ax.collections):
+        if isinstance(coll, QuadMesh):  # pcolormesh, seaborn's heatmap: one value per cell
+            corners = np.asarray(coll.get_coordinates())
+            centres = (corners[:-1, :-1] + corners[1:, 1:]) / 2
+            values = np.ma.asarray(coll.get_array()).astype(float).filled(np.nan).reshape(centres.shape[:2])
+            rr, cc = np.indices(values.shape)
+            x, y = centres[..., 0].ravel(), centres[..., 1].ravel()
+            x_tick = _tick_labels(ax.get_xticks(), [t.get_text() for t in ax.get_xticklabels()], x)
+            y_tick = _tick_labels(ax.get_yticks(), [t.get_text() for t in ax.get_yticklabels()], y)
+            cells = {"value": values.ravel(), "row": rr.ravel(), "col": cc.ravel()}
+            add("mesh", _label(coll), s, x=x, y=y, **cells, x_tick=x_tick, y_tick=y_tick)
+        elif isinstance(coll, PathCollection):  # scatter
+            offsets = np.ma.asarray(coll.get_offsets()).astype(float).filled(np.nan).reshape(-1, 2)
+            if len(offsets):
+                add("scatter", _label(coll), s, x=offsets[:, 0], y=offsets[:, 1])
+        elif isinstance(coll, PolyCollection):  # fill_between bands, fills: the polygons' vertices
+            for k, path in enumerate(coll.get_paths()):
+                v = np.asarray(path.vertices, dtype=float)
+                add("area", _label(coll), s, x=v[:, 0], y=v[:, 1], part=np.full(len(v), k))
+        elif isinstance(coll, LineCollection):  # error bars, vlines, hlines: segment end points
+            for k, seg in enumerate(coll.get_segments()):
+                v = np.asarray(seg, dtype=float).reshape(-1, 2)
+                add("segments", _label(coll), s, x=v[:, 0], y=v[:, 1], part=np.full(len(v), k))
+    for s, container in enumerate(getattr(ax, "containers", [])):
+        bars = [p for p in container if hasattr(p, "get_height")] if hasattr(container, "patches") else []
+        if bars:
+            horizontal = getattr(container, "orientation", "vertical") == "horizontal"
+            centre = np.array([p.get_y() + p.get_height() / 2 if horizontal else p.get_x() + p.get_width() / 2
+                               for p in bars])  # fmt: skip
+            size = np.array([p.get_width() if horizontal else p.get_height() for p in bars])
+            base = np.array([p.get_x() if horizontal else p.get_y() for p in bars])
+            x, y = (size, centre) if horizontal else (centre, size)
+            axis = ax.yaxis if horizontal else ax.xaxis
+            ticks = {("y_tick" if horizontal else "x_tick"): _tick_labels(
+                axis.get_ticklocs(), [t.get_text() for t in axis.get_ticklabels()], centre)}  # fmt: skip
+            add("barh" if horizontal else "bar", _label(container), s, x=x, y=y, bottom=base, **ticks)
+    for s, image in enumerate(ax.get_images()):
+        arr = np.ma.asarray(image.get_array())
+        arr = arr.astype(float).filled(np.nan) if arr.dtype.kind in "fiub" else np.asarray(arr)
+        left, right, bottom, top = image.get_extent()
+        ny, nx = arr.shape[:2]
+        rr, cc = np.indices((ny, nx))
+        # pixel centres in data coordinates (origin "upper": row 0 at the top, the extent's ``top``)
+        xs = left + (cc + 0.5) * (right - left) / nx
+        ys = (
+            top + (rr + 0.5) * (bottom - top) / ny
+            if image.origin == "upper"
+            else bottom + (rr + 0.5) * (top - bottom) / ny
+        )
+        channels = arr.shape[2] if arr.ndim == 3 else 0
+        for ch in range(max(channels, 1)):
+            values = arr[..., ch] if channels else arr
+            extra = {"channel": np.full(ny * nx, ch)} if channels else {}
+            add("image", _label(image), s, x=xs.ravel(), y=ys.ravel(), value=values.ravel(), row=rr.ravel(),
+                col=cc.ravel(), **extra)  # fmt: skip
+    return rows
+
+
+def figure_data(fig: Figure) -> pd.DataFrame:
+    """The numbers ``fig`` shows, in long format: one row per plotted point of every panel.
+
+    Columns: ``panel`` (1, 2, ... in the figure's order of axes; colour bars are left out), its ``title``,
+    ``xlabel`` and ``ylabel``; ``kind`` (``line``, ``scatter``, ``area`` -- the vertices of a band such as
+    ``fill_between`` --, ``segments``, ``bar``/``barh`` with ``bottom``, ``mesh`` -- a heatmap cell with its
+    ``row``, ``col``, ``value`` and the ``x_tick``/``y_tick`` labels at its centre --, ``image`` -- a pixel
+    with ``row``, ``col``, ``value``); ``label`` (the legend label, "" for unlabelled artists), ``series``
+    (the artist's index among the panel's lines, collections, bar groups or images), ``point`` (the index
+    along the artist) and ``x``, ``y`` exactly as given to matplotlib (for lines: the data as passed to
+    ``plot``; for categorical bars the category's position, its name in ``x_tick`` / ``y_tick``).
+    """
+    rows = []
+    panels = [ax for ax in fig.axes if getattr(ax, "_colorbar", None) is None]
+    for n, ax in enumerate(panels, start=1):
+        title = ax.get_title() or ax.get_title("left") or ax.get_title("right")
+        meta = {"panel": n, "title": title, "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel()}
+        rows += [{**meta, **row} for row in _panel_rows(ax)]
+    df = pd.DataFrame(rows)
+    extra = [c for c in df.columns if c not in FIGURE_DATA_COLUMNS]
+    return df.reindex(columns=[*FIGURE_DATA_COLUMNS, *extra])
+
+
+def figure_data_link(png: str | Path, page_folder: str | Path | None = None) -> Any:
+    """A Markdown line linking the data of a figure saved by :func:`save_figure` (``png``: its path):
+    ``<name>.csv`` and, where written, ``<name>.source.csv``; links are relative to ``page_folder`` (by
+    default ``NC_CORE_BOOK_PAGES`` or :data:`PAGE_FOLDER`), where the page showing the figure lives."""
+    import os
+
+    from IPython.display import Markdown
+
+    png = Path(png)
+    folder = Path(page_folder or os.environ.get("NC_CORE_BOOK_PAGES") or PAGE_FOLDER)
+
+    def rel(path: Path) -> str:
+        return Path(os.path.relpath(path.resolve(), folder.resolve())).as_posix()
+
+    csv, source = png.with_suffix(".csv"), png.with_suffix(".source.csv")
+    links = [f"[{csv.name}]({rel(csv)}) (the numbers plotted)"]
+    if source.exists():
+        links.append(f"[{source.name}]({rel(source)}) (the table it was drawn from)")
+    return Markdown("**Data:** " + "; ".join(links))
+
+
+def show_figure(
+    fig: Figure, name: str, folder: str | Path = DEFAULT_FIGURE_FOLDER, data: pd.DataFrame | None = None
+) -> Path:
+    """Save ``fig`` with its data (:func:`save_figure`), show it in the notebook with the link to its data
+    underneath (:func:`figure_data_link`), close it, and return the PNG's path: the book's
+    ``save_figure(...); plt.show()``."""
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    path = save_figure(fig, name, folder, data)
+    display(fig)
+    plt.close(fig)
+    display(figure_data_link(path))
     return path
 
 
@@ -142,6 +331,30 @@ def _join(values: list[Any]) -> str:
     return ", ".join(map(str, values)) if values else "n/a"
 
 
+#: Set by ``nc_core book execute`` while a page runs: the JSON-lines file where :func:`record_runs` notes
+#: the runs the page read, for the book's execution status page.
+RUNS_RECORD_ENV = "NC_CORE_BOOK_RUNS"
+_RECORDED = ("run_id", "grid", "profile", "status", "epochs", "train_seconds", "metric_seconds",
+             "device_name", "git_commit", "recorded_at")  # fmt: skip
+
+
+def record_runs(finals: pd.DataFrame) -> None:
+    """Note the runs of ``finals`` (final records) as read by the page being executed, when
+    ``nc_core book execute`` asks for it (environment variable :data:`RUNS_RECORD_ENV`); otherwise nothing.
+    :func:`provenance_caption` calls it, so every page that captions its runs records them."""
+    import json
+    import os
+
+    target = os.environ.get(RUNS_RECORD_ENV)
+    if not target or "run_id" not in finals or not len(finals):
+        return
+    cols = [c for c in _RECORDED if c in finals]
+    rows = finals[cols].astype(object).where(finals[cols].notna(), None).to_dict("records")
+    with open(target, "a", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, default=str) + "\n")
+
+
 def provenance_caption(finals: pd.DataFrame, min_train_acc: float | None = None) -> str:
     """A Markdown caption for results taken from ``finals`` (final records, one row per run).
 
@@ -153,6 +366,7 @@ def provenance_caption(finals: pd.DataFrame, min_train_acc: float | None = None)
     from .profiles import VALID_TRAIN_ACC
 
     threshold = VALID_TRAIN_ACC if min_train_acc is None else min_train_acc
+    record_runs(finals)
     n = len(finals)
     if n == 0:
         return "*Provenance:* no runs."
@@ -188,3 +402,73 @@ def provenance_caption(finals: pd.DataFrame, min_train_acc: float | None = None)
     if seconds:
         parts.append(f"compute {seconds / 60:.1f} min" if seconds >= 60 else f"compute {seconds:.0f} s")
     return "*Provenance:* " + "; ".join(parts) + "."
+
+
+def plot_by_momentum(
+    finals: pd.DataFrame,
+    metrics: list[str],
+    *,
+    optimizers: tuple[str, ...] = ("adam", "adamw"),
+    labels: dict[str, str] | None = None,
+    title: str = "",
+) -> Figure | None:
+    """Final metrics against weight decay, one column per momentum and one row per metric, one line per
+    optimizer (the pair's colour; coupled solid, decoupled dashed): the layout of the ResNet50 / ImageNet
+    figures (Figures 17, 18: Adam vs AdamW at each momentum).
+
+    ``finals`` holds final records (``optimizer``, ``momentum``, ``weight_decay`` and the ``metrics``
+    columns); runs sharing a point (seeds) are averaged, non-finite values (diverged runs) left out. A metric
+    whose values are all positive and that is not an accuracy (``*_acc``) is drawn on a log axis; weight
+    decay 0 sits on the linear stretch of a symmetric-log x axis. ``labels`` renames metrics in the titles
+    (default: the column without ``_code``).
+
+    Returns:
+        the figure, or ``None`` (nothing drawn) when ``finals`` holds no run of ``optimizers``.
+
+    Raises:
+        ValueError: a needed column is missing.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    if finals is None or finals.empty or "optimizer" not in finals:
+        return None
+    runs = finals[finals["optimizer"].isin(optimizers)]
+    if runs.empty:
+        return None
+    missing = sorted({"momentum", "weight_decay", *metrics} - set(runs.columns))
+    if missing:
+        raise ValueError(f"final records lack column(s) {missing}")
+    labels = labels or {}
+    momenta = sorted(runs["momentum"].astype(float).unique())
+    size = (3.6 * len(momenta) + 0.8, 2.9 * len(metrics))
+    fig, axes = plt.subplots(len(metrics), len(momenta), figsize=size, layout="constrained", squeeze=False)
+    decays = sorted(runs["weight_decay"].astype(float).unique())
+    positive = [w for w in decays if w > 0]
+    for row, metric in zip(axes, metrics, strict=True):
+        values = runs[metric].astype(float)
+        finite = values[np.isfinite(values)]
+        log = len(finite) > 0 and bool((finite > 0).all()) and not metric.endswith("_acc")
+        for ax, momentum in zip(row, momenta, strict=True):
+            at = runs[runs["momentum"].astype(float) == momentum]
+            for opt in optimizers:
+                g = at[(at["optimizer"] == opt) & np.isfinite(at[metric].astype(float))]
+                if g.empty:
+                    continue
+                mean = g.groupby(g["weight_decay"].astype(float))[metric].mean().sort_index()
+                x, y = mean.index.to_numpy(), mean.to_numpy(dtype=float)
+                ax.plot(x, y, marker="o", ms=4, **optimizer_style(opt))
+            ax.set_xscale("symlog", linthresh=min(positive) if positive else 1e-5)
+            ax.set_xticks(decays, [f"{w:g}" for w in decays], rotation=45 if len(decays) > 4 else 0)
+            ax.xaxis.set_minor_locator(mticker.NullLocator())
+            if log:  # plain numbers; minor ticks labelled over a short range (as plot_against_weight_decay)
+                ax.set_yscale("log")
+                ax.yaxis.set_major_formatter(mticker.LogFormatter(labelOnlyBase=False))
+                minor = mticker.LogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.5))
+                ax.yaxis.set_minor_formatter(minor)
+            name = labels.get(metric, metric.removesuffix("_code"))
+            ax.set(xlabel="weight decay", title=f"{name}, momentum {momentum:g}")
+    axes[0][-1].legend(loc="best")
+    if title:
+        fig.suptitle(title)
+    return fig

@@ -1,5 +1,6 @@
-"""The book check opens pages in headless Chromium: it flags error outputs, broken images and chapter pages
-without a figure, and keeps a screenshot of every page. One small fake site, checked once (one browser
+"""The book check opens pages in headless Chromium: it flags error outputs, broken images, chapter pages
+without a figure, tables and figures too wide for the box they are shown in, parameter cells and broken
+links to figure data, and keeps a screenshot of every page. One small fake site, checked once (one browser
 launch) for the whole module; without chromium or playwright these tests fail with what to install."""
 
 from __future__ import annotations
@@ -33,6 +34,24 @@ def html(body: str, head: str = "") -> str:
 
 
 TRACEBACK = "Traceback (most recent call last):\n  File 'x.py', line 1\nValueError: boom\n"
+
+
+def output(inner: str, width: int = 600) -> str:
+    """A notebook output box as myst-nb renders it: what overflows it scrolls (``overflow-x: auto``)."""
+    return f'<div class="output text_html" style="width:{width}px;overflow-x:auto">{inner}</div>'
+
+
+def table(width: int, caption: str) -> str:
+    return (
+        f'<table style="width:{width}px"><caption>{caption}</caption><tr><td>1.5</td><td>2</td></tr></table>'
+    )
+
+
+def column(inner: str, width: int = 600) -> str:
+    """A text column of ``width`` px whose images are scaled down to fit (as the book theme does)."""
+    return f'<div style="width:{width}px"><style>img {{max-width: 100%}}</style>{inner}</div>'
+
+
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>'
 SITE = {
     # a chapter page with a real PNG, an SVG, a lazy image far below, and a CDN script (offline: aborted)
@@ -58,6 +77,31 @@ SITE = {
         head='<script src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-svg.js"></script>',
     ),
     "book/maths_typeset.html": html('<span class="math"><mjx-container>x</mjx-container></span>'),
+    # layout as the reader meets it at 1280 px: what fits, what is cut off, what is shrunk
+    "book/layout_wide.html": html(
+        f"<article><section><h2>Table 1</h2>{output(table(900, 'Wide'))}</section></article>"
+    ),
+    "book/layout_fits.html": html(
+        "<article>"
+        + output(table(400, "Narrow"))
+        + column("<img src='../_images/fig.png'><img src='../_images/wide_ok.png'>")
+        + "</article>"
+    ),
+    "book/layout_scroll.html": html(
+        f'<div class="nc-scroll" style="width:600px">{table(900, "Scrolls")}</div>'
+    ),
+    "book/layout_collapsed.html": html(
+        f"<details><summary>show</summary>{output(table(900, 'Hidden'))}</details>"
+    ),
+    "book/layout_shrunk.html": html(column("<img src='../_images/too_wide.png'>")),
+    "book/layout_window.html": html(table(1400, "Huge")),
+    "book/parameter_cells.html": html(
+        '<div class="cell tag_parameters"><div class="cell_input"><pre>profile = "cpu"</pre></div></div>'
+        '<div class="cell tag_hide-input"><details><summary>code</summary><div class="cell_input">'
+        '<pre># Parameters\nprofile = "smoke"\n</pre></div></details></div>'
+        "<p>Set for this page: profile (the run box; text, not a cell)</p>"
+    ),
+    "book/data_links.html": html('<a href="figures/ok.csv">data</a> <a href="figures/missing.csv">data</a>'),
     "index.html": '<meta http-equiv="Refresh" content="0; url=book/generated/good.html" />',
     "search.html": html('<div class="output error">not checked</div>'),
     "_static/theme.html": html('<div class="output error">not checked</div>'),
@@ -78,6 +122,24 @@ EXPECTED = {
     "book/maths_cdn.html": ["1 maths elements not typeset (MathJax did not load)"],
     "book/maths_typeset.html": [],
     "book/generated/absent.html": ["chapter page was not built"],
+    "book/layout_wide.html": [
+        'table "Wide" (section "Table 1") is too wide for its column: 900 px in 600 px, cut off by '
+        "div.output.text_html"
+    ],
+    "book/layout_fits.html": [],
+    "book/layout_scroll.html": [],
+    "book/layout_collapsed.html": [
+        'table "Hidden" is too wide for its column: 900 px in 600 px, cut off by div.output.text_html'
+    ],
+    "book/layout_shrunk.html": [
+        "figure too_wide.png drawn 1500 px wide is shown at 600 px (1/2.5: its text is too small to read; "
+        "draw it for the column)"
+    ],
+    "book/layout_window.html": [
+        'table "Huge" is too wide for its column: 1400 px in 1280 px, cut off by the window'
+    ],
+    "book/parameter_cells.html": ["2 parameter cell(s) shown (papermill's parameters belong in the run box)"],
+    "book/data_links.html": ["broken link to figure data book/figures/missing.csv"],
 }
 
 
@@ -88,6 +150,10 @@ def build_site(root: Path) -> Path:
     (root / "_images").mkdir()
     (root / "_images" / "fig.png").write_bytes(png(64, 48))
     (root / "_images" / "fig.svg").write_text(SVG)
+    (root / "_images" / "wide_ok.png").write_bytes(png(1100, 40))  # shown at 600 px: 1/1.8, still readable
+    (root / "_images" / "too_wide.png").write_bytes(png(1500, 40))  # shown at 600 px: 1/2.5
+    (root / "book" / "figures").mkdir()
+    (root / "book" / "figures" / "ok.csv").write_text("x,y\n1,2\n")
     (root / "book" / "fake.png").write_text("not an image")
     return root
 
@@ -122,7 +188,8 @@ def test_every_checked_page_has_a_valid_png_screenshot(checked):
         data = report.screenshot.read_bytes()
         assert data.startswith(PNG_SIGNATURE), page
         width, height = struct.unpack(">II", data[16:24])
-        assert width == 1280 and height >= 900, page
+        # full page: wider than the window only where a table is too wide for it (8 px body margin)
+        assert width == (1408 if page == "book/layout_window.html" else 1280) and height >= 900, page
     assert reports["book/generated/absent.html"].screenshot is None
     assert sorted(p.name for p in shots.iterdir()) == sorted(r.screenshot.name for r in built.values())
     good = reports["book/generated/good.html"].screenshot

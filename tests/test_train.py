@@ -164,7 +164,7 @@ def test_bad_config_is_rejected_with_a_clear_message():
     with pytest.raises(ValueError, match="epochs must be >= 1"):
         tiny(epochs=0)
     with pytest.raises(ValueError, match="unknown dataset"):
-        run_training(tiny(dataset="imagenet"), progress=False)
+        run_training(tiny(dataset="places365"), progress=False)
     with pytest.raises(ValueError, match="lr schedule"):
         run_training(tiny(lr_schedule="linear"), progress=False)
 

@@ -113,9 +113,20 @@ CHAPTERS: tuple[Chapter, ...] = (
     ),
     Chapter("momentum", "Momentum and weight decay under SGD (Figure 4)", profiles={"smoke": SMOKE_STORE}),
     Chapter(
+        "interpolation",
+        "Interpolating Adam and AdamW: the coupled share of the decay (Figure 7)",
+        profiles={"smoke": SMOKE_STORE},
+    ),
+    Chapter(
         "training_length",
         "Training length: the horizon at which the paper's effects appear (Figures 13, 14)",
         profiles={"smoke": SMOKE_STORE},
+    ),
+    Chapter(
+        "imagenet",
+        "ResNet50 on ImageNet-1K (Figures 17, 18)",
+        profiles={"smoke": SMOKE_STORE},
+        figures=False,  # no ImageNet runs here: the page says so instead of drawing
     ),
     # last: collects the checks every other page saved
     Chapter("claims", "The paper's claims and their verdicts", figures=False),

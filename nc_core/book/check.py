@@ -2,6 +2,14 @@
 driven by the ``playwright`` package) and must show no error output, no broken image, and, on a chapter
 page, at least one figure; a full-page PNG screenshot of every page is kept as an artifact.
 
+What the reader sees is measured at the check's viewport (1280 px wide), with every collapsed part of the
+page (``<details>``: hidden outputs, dropdowns) opened: no table or image may be wider than the box it
+is shown in (cut off by its column or by a clipping container; an element inside an intentionally
+scrollable wrapper, class :data:`SCROLL_CLASS`, is exempt), no figure may be shown at less than
+1/:data:`MAX_SHRINK` of the width it was drawn at (its text would be too small to read), no code cell may
+show papermill's parameters (the run box replaces them, :mod:`nc_core.book.layout`), and every link to a
+figure's data (``.csv``) must lead to a file.
+
 Only local (``file://``) resources are loaded: requests to the network (CDNs) are aborted, so an offline
 machine checks a page in about a second, and the book's maths must be typeset by the MathJax it serves
 itself (``book/_static/mathjax``).
@@ -20,7 +28,7 @@ from urllib.request import url2pathname
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Request
 
-__all__ = ["BrowserMissingError", "PageReport", "check_book", "find_chromium", "find_pages"]
+__all__ = ["BrowserMissingError", "PageReport", "check_book", "find_chromium", "find_pages", "screenshot"]
 
 #: Notebook outputs that mean something went wrong (myst-nb's classes for tracebacks and stderr).
 ERROR_OUTPUTS = ("error", "traceback", "stderr")
@@ -28,16 +36,26 @@ CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 LOAD_TIMEOUT_MS = 30_000  # per page, to the ``load`` event (local files only, so normally < 1 s)
 IMAGE_TIMEOUT_MS = 10_000  # per page, for every ``<img>`` to finish loading (or fail)
 VIEWPORT: dict[str, int] = {"width": 1280, "height": 900}
+#: The class of an intentionally scrollable wrapper: a table or figure inside one may be wider than it.
+SCROLL_CLASS = "nc-scroll"
+#: A figure drawn more than this many times as wide as it is shown is unreadable (11 pt tick labels at the
+#: notebooks' 110 dpi are 17 px tall as drawn, under 8.5 px shown).
+MAX_SHRINK = 2.0
 _NETWORK = re.compile(r"^(?!file:|data:|blob:|about:)")  # every URL the check must not fetch
 
 _PROBE_ARGS = {
     "kinds": list(ERROR_OUTPUTS),
     "marker": "Traceback (most recent call last)",  # also flagged in plain text outside the outputs
     "imageTimeout": IMAGE_TIMEOUT_MS,
+    "scrollClass": SCROLL_CLASS,
 }
-# In the page: load every image (lazy ones too), wait for them, then report what the page shows.
+# In the page: open what is collapsed, load every image (lazy ones too), wait for them, then report what
+# the page shows and measure its tables and figures against the boxes they are shown in.
 _PROBE = """
-async ({kinds, marker, imageTimeout}) => {
+async ({kinds, marker, imageTimeout, scrollClass}) => {
+  const closed = Array.from(document.querySelectorAll("details:not([open])"));
+  closed.forEach(d => { d.open = true; });
+  await new Promise(done => setTimeout(done, 50));  // their toggle events, and the new layout
   const images = Array.from(document.images);
   images.forEach(img => { img.loading = "eager"; });
   const settled = img => img.complete ? null : new Promise(done => {
@@ -60,7 +78,47 @@ async ({kinds, marker, imageTimeout}) => {
     if (!inside && node.data.includes(marker)) tracebacks += 1;
   }
   const src = img => img.getAttribute("src") || "";
-  return {
+  const root = document.querySelector("article") || document.querySelector("main") || document.body;
+  const words = el => (el ? el.textContent.replace(/\\s+/g, " ").replace(/#$/, "").trim() : "");
+  const name = el => {  // a table by its caption (or header), a figure by its file; and the section of each
+    const section = el.closest("section");
+    const heading = section ? words(section.querySelector("h1, h2, h3, h4")).slice(0, 60) : "";
+    const where = heading ? ` (section "${heading}")` : "";
+    if (el.tagName === "IMG") return `figure ${src(el).split("/").pop()}${where}`;
+    const text = words(el.querySelector("caption") || el.querySelector("tr") || el);
+    return `table "${text.slice(0, 70)}"${where}`;
+  };
+  const clipper = el => {  // the nearest box that cuts off (or scrolls) what overflows it
+    for (let box = el.parentElement; box && box !== document.documentElement; box = box.parentElement) {
+      if (getComputedStyle(box).overflowX !== "visible") return box;
+    }
+    return null;
+  };
+  const label = box => (box ? [box.tagName.toLowerCase(), ...box.classList].join(".") : "the window");
+  const wide = [], shrunk = [];
+  for (const el of root.querySelectorAll("table, img")) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || el.closest(`.${scrollClass}`)) continue;
+    const box = clipper(el);
+    const left = box ? box.getBoundingClientRect().left + box.clientLeft : 0;
+    const right = box ? left + box.clientWidth : document.documentElement.clientWidth;
+    const inner = el.tagName === "TABLE" ? el.scrollWidth - el.clientWidth : 0;
+    if (r.right - right > 1 || left - r.left > 1 || inner > 1) {
+      wide.push({what: name(el), width: Math.round(Math.max(r.width, el.scrollWidth)),
+                 room: Math.round(right - left), box: label(box)});
+    }
+    if (el.tagName === "IMG" && el.complete && !/\\.svg$/i.test(src(el)) && el.naturalWidth > r.width) {
+      shrunk.push({what: name(el), natural: el.naturalWidth, shown: Math.round(r.width)});
+    }
+  }
+  const parameters = Array.from(root.querySelectorAll("div.cell")).filter(cell =>
+    cell.matches(".tag_parameters, .tag_injected-parameters") ||
+    Array.from(cell.querySelectorAll(".cell_input")).some(el => /^\\s*# Parameters$/m.test(el.textContent))
+  ).length;
+  const data = Array.from(root.querySelectorAll("a[href]"))
+    .filter(a => a.href.startsWith("file:") && /\\.csv$/i.test(new URL(a.href).pathname))
+    .map(a => a.href);
+  const report = {
     outputs,
     tracebacks,
     broken: images.filter(img => img.complete && img.naturalWidth === 0).map(src),
@@ -68,7 +126,10 @@ async ({kinds, marker, imageTimeout}) => {
     rendered: images.filter(img => img.complete && img.naturalWidth > 0).length,
     maths: document.querySelectorAll(".math").length,
     typeset: document.querySelectorAll("mjx-container").length,
+    wide, shrunk, parameters, data,
   };
+  closed.forEach(d => { d.open = false; });  // the screenshot shows the page as a reader opens it
+  return report;
 }
 """
 
@@ -137,12 +198,31 @@ def _problems(probe: dict[str, Any], *, needs_figure: bool) -> list[str]:
         problems.append("no figure on a chapter page")
     if probe["maths"] and not probe["typeset"]:
         problems.append(f"{probe['maths']} maths elements not typeset (MathJax did not load)")
+    problems += [
+        f"{w['what']} is too wide for its column: {w['width']} px in {w['room']} px, cut off by {w['box']}"
+        for w in probe.get("wide", [])
+    ]
+    problems += [
+        f"{s['what']} drawn {s['natural']} px wide is shown at {s['shown']} px (1/{ratio:.1f}: its text is "
+        "too small to read; draw it for the column)"
+        for s in probe.get("shrunk", [])
+        if (ratio := s["natural"] / max(s["shown"], 1)) > MAX_SHRINK
+    ]
+    if probe.get("parameters"):
+        problems.append(
+            f"{probe['parameters']} parameter cell(s) shown (papermill's parameters belong in the run box)"
+        )
     return problems
+
+
+def _file_of(url: str) -> Path:
+    """The file a ``file://`` URL names."""
+    return Path(url2pathname(urlsplit(url).path))
 
 
 def _local_file(url: str, html_root: Path) -> str:
     """The path of a ``file://`` URL, relative to ``html_root`` when it lies under it."""
-    path = Path(url2pathname(urlsplit(url).path))
+    path = _file_of(url)
     return str(path.relative_to(html_root)) if path.is_relative_to(html_root) else str(path)
 
 
@@ -165,6 +245,8 @@ def _check_page(
         tab.goto(page.as_uri(), wait_until="load", timeout=LOAD_TIMEOUT_MS)
         probe = tab.evaluate(_PROBE, _PROBE_ARGS)
         report.problems, report.images = _problems(probe, needs_figure=needs_figure), probe["rendered"]
+        missing = sorted({_local_file(u, html_root) for u in probe["data"] if not _file_of(u).is_file()})
+        report.problems += [f"broken link to figure data {path}" for path in missing]
         if screenshot is not None:
             tab.screenshot(path=screenshot, full_page=True, animations="disabled")
             report.screenshot = screenshot
@@ -211,3 +293,20 @@ def check_book(html_root: Path, chapters: list[str], screenshots: Path | None = 
             )
         browser.close()
     return reports
+
+
+def screenshot(page: Path, path: Path) -> Path:
+    """Save a full-page PNG of ``page`` as the check sees it (e.g. the status page, once the check's result
+    is filled into it); raises :class:`BrowserMissingError` without Chromium or playwright."""
+    chromium = find_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
+        context = browser.new_context(viewport=VIEWPORT)
+        context.route(_NETWORK, lambda route: route.abort())
+        tab = context.new_page()
+        tab.goto(page.resolve().as_uri(), wait_until="load", timeout=LOAD_TIMEOUT_MS)
+        tab.screenshot(path=path, full_page=True, animations="disabled")
+        browser.close()
+    return path

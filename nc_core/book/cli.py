@@ -12,13 +12,17 @@ import papermill
 from ..atomic import check_writable
 from ..claims import CLAIMS_ARCHIVE, archive_checks
 from .chapters import CHAPTERS, PROFILES, REPO_ROOT, figure_pages, get_pages, pages
-from .check import check_book
+from .check import check_book, screenshot
 from .execute import GENERATED, execute_chapter
+from .front import FRONT_PAGE, ensure_front_page
+from .status import apply_check, record_check, write_status_page
 
 __all__ = ["FRESH_RESULTS", "register"]
 
 #: the results store of ``book execute --fresh`` (``make book FRESH=1``)
 FRESH_RESULTS = REPO_ROOT / "_build" / "fresh-results"
+#: the built book (``jupyter-book build .``)
+HTML = REPO_ROOT / "_build" / "html"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,9 +47,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check = sub.add_parser(
         "check", help="open every built page in headless Chromium: no error output, no broken image"
     )
-    check.add_argument("--html", type=Path, default=REPO_ROOT / "_build" / "html", help="built HTML root")
+    check.add_argument("--html", type=Path, default=HTML, help="built HTML root")
     check.add_argument("--screenshots", type=Path, default=REPO_ROOT / "_build" / "screenshots",
                        help="where to save a full-page PNG of every page (artifacts)")  # fmt: skip
+    check.add_argument("--status", type=Path, default=None,
+                       help=f"where to record the result for the status page (default: {GENERATED}/status "
+                       "when checking the default HTML root, else nowhere)")  # fmt: skip
     check.set_defaults(handler=_cmd_check)
 
 
@@ -60,10 +67,15 @@ def _cmd_execute(args: argparse.Namespace) -> int:
         shutil.rmtree(args.out / "claims", ignore_errors=True)
     if args.fresh:
         shutil.rmtree(FRESH_RESULTS, ignore_errors=True)
+    if not args.chapters:  # nor the front page an earlier build's verdicts, should this one stop early
+        (args.out / FRONT_PAGE).unlink(missing_ok=True)
+    ensure_front_page(args.out)  # the intro includes it; the claims page writes the real one
     for chapter, variant in todo:
         declared = papermill.inspect_notebook(str(chapter.notebook))
         extra = {"results_root": str(FRESH_RESULTS)} if args.fresh and "results_root" in declared else {}
-        execute_chapter(chapter, args.profile, args.out, variant=variant, parameters=extra)
+        flags = ("--fresh",) if extra else ()
+        execute_chapter(chapter, args.profile, args.out, variant=variant, parameters=extra, rerun_flags=flags)
+        write_status_page(args.out)  # after every page: a failure later leaves the status of what ran
     if not args.chapters and not args.fresh and args.profile != "smoke":
         # a whole build from the shipped results: keep its checks for the claims page of other profiles
         kept = archive_checks(args.out / "claims", args.profile, REPO_ROOT / CLAIMS_ARCHIVE)
@@ -82,6 +94,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
     bad = [r for r in reports if r.problems]
     for r in bad:
         print(f"{r.page}: {'; '.join(r.problems)}")
+    status_dir = args.status or (GENERATED / "status" if args.html.resolve() == HTML else None)
+    result = record_check(reports, args.html, status_dir)
+    if (page := apply_check(args.html, result)) is not None:
+        print(f"check result filled into {page}")
+        shot = next(
+            (r.screenshot for r in reports if r.page.resolve() == page.resolve() and r.screenshot), None
+        )
+        if shot is not None:
+            screenshot(page, shot)  # the status page as readers see it: with the result
     shots = sum(r.screenshot is not None for r in reports)
     print(
         f"checked {len(reports)} pages: {len(bad)} with problems; {shots} screenshots in {args.screenshots}"

@@ -1,22 +1,57 @@
 """Execute the chapter notebooks with papermill at a profile; the book is then built without
-executing anything (``_config.yml``: ``execute_notebooks: off``)."""
+executing anything (``_config.yml``: ``execute_notebooks: off``).
+
+After papermill, the executed notebook is prepared for the reader: its parameter cells give way to a box
+with the parameters and the commands that re-run the page (:mod:`nc_core.book.layout`), and the run is
+recorded for the execution status page (:mod:`nc_core.book.status`).
+"""
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import papermill
 
+from ..plots import RUNS_RECORD_ENV
 from ..provenance import git_commit
+from . import status
 from .chapters import REPO_ROOT, Chapter, Variant
+from .layout import present_parameters, repo_relative
 
-__all__ = ["GENERATED", "execute_chapter"]
+__all__ = ["GENERATED", "PAGES_ENV", "execute_chapter"]
 
 GENERATED = REPO_ROOT / "book" / "generated"
+#: Where the page being executed is written (links from the page, e.g. to a figure's data, start there).
+PAGES_ENV = "NC_CORE_BOOK_PAGES"
+
+
+@contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    """Set environment variables (inherited by papermill's kernel) for the duration of the block."""
+    before = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def rerun_command(page: str, profile: str, out_dir: Path = GENERATED, flags: tuple[str, ...] = ()) -> str:
+    """The ``nc_core`` command that re-runs ``page`` at ``profile`` into ``out_dir``."""
+    parts = ["python -m nc_core book execute", page, "--profile", profile, *flags]
+    if Path(out_dir).resolve() != GENERATED:
+        parts += ["--out", repo_relative(out_dir)]
+    return " ".join(parts)
 
 
 def execute_chapter(
@@ -27,12 +62,17 @@ def execute_chapter(
     progress: bool = True,
     parameters: dict[str, Any] | None = None,
     variant: Variant | None = None,
+    rerun_flags: tuple[str, ...] | None = None,
 ) -> Path:
     """Run ``chapter``'s notebook at ``profile`` into ``out_dir/<page>.ipynb``; return that path.
 
     ``variant`` adds its parameters (e.g. another architecture and dataset) and its title to the page's
     heading; ``parameters`` override both the profile's and the variant's (e.g. ``results_root`` for a
-    throw-away results store).
+    throw-away results store). The page shows its parameters and the commands that re-run it: papermill's
+    with exactly these parameters, and ``python -m nc_core book execute PAGE --profile P`` with
+    ``rerun_flags``, the flags that set ``parameters`` (e.g. ``("--fresh",)``; ``None``: that command is
+    shown only where there are no ``parameters``, which it could not set). Its record for the status page
+    is written to ``out_dir/status/<page>.json`` (also when it fails).
 
     The notebook runs with the repository root as working directory (so ``data/`` resolves) and
     ``NC_CORE_GIT_COMMIT`` set, so its provenance cell names the commit even from a copy. A failing
@@ -45,20 +85,65 @@ def execute_chapter(
     partial = out_dir / f"{page}.failed.ipynb"
     params = {**chapter.parameters(profile), **(variant.parameters if variant else {}), **(parameters or {})}
     os.environ.setdefault("NC_CORE_GIT_COMMIT", git_commit())
+    if rerun_flags is None:
+        rerun_flags = None if parameters else ()
+    rerun = None if rerun_flags is None else rerun_command(page, profile, out_dir, rerun_flags)
+    runs = status.runs_file(out_dir, page)
+    runs.parent.mkdir(parents=True, exist_ok=True)
+    runs.unlink(missing_ok=True)
+    record = {
+        "page": page, "chapter": chapter.name, "variant": variant.key if variant else "",
+        "notebook": repo_relative(chapter.notebook), "profile": profile,
+        "parameters": params, "commit": os.environ["NC_CORE_GIT_COMMIT"], "rerun": rerun,
+        "papermill": papermill.__version__,
+    }  # fmt: skip
     start = time.perf_counter()
     try:
-        papermill.execute_notebook(
-            chapter.notebook, partial, parameters=params,
-            kernel_name="python3", cwd=str(REPO_ROOT), progress_bar=progress,
-        )  # fmt: skip
-    except Exception:
+        with _environment(**{RUNS_RECORD_ENV: str(runs), PAGES_ENV: str(out_dir.resolve())}):
+            papermill.execute_notebook(
+                chapter.notebook, partial, parameters=params,
+                kernel_name="python3", cwd=str(REPO_ROOT), progress_bar=progress,
+            )  # fmt: skip
+    except Exception as err:
         print(f"{page}: failed at profile {profile!r}; partial output in {partial}")
+        _record(out_dir, record, partial, runs, time.perf_counter() - start, error=err)
         raise
     if variant is not None:
         _add_to_title(partial, variant.title)
+    present_parameters(partial, chapter.notebook, profile=profile, rerun=rerun)
     os.replace(partial, target)
-    print(f"{page}: executed at profile {profile!r} in {time.perf_counter() - start:.0f} s -> {target}")
+    seconds = time.perf_counter() - start
+    _record(out_dir, record, target, runs, seconds)
+    print(f"{page}: executed at profile {profile!r} in {seconds:.0f} s -> {target}")
     return target
+
+
+def _record(
+    out_dir: Path,
+    record: dict[str, Any],
+    notebook: Path,
+    runs: Path,
+    seconds: float,
+    error: Exception | None = None,
+) -> None:
+    """Complete a page's status record with papermill's timing and the runs the page read, and write it."""
+    try:
+        meta = nbformat.read(notebook, as_version=4).metadata.get("papermill", {})
+    except (OSError, ValueError):  # papermill failed before writing anything
+        meta = {}
+    started = meta.get("start_time")
+    record.update(
+        started=started,
+        finished=meta.get("end_time"),
+        seconds=meta.get("duration") or round(seconds, 1),
+        result="failed" if error else "executed",
+        runs=status.summarise_runs(runs, started),
+    )
+    if error is not None:
+        lines = str(error).strip().splitlines()
+        record["error"] = lines[-1][:300] if lines else type(error).__name__
+    status.write_record(out_dir, record)
+    runs.unlink(missing_ok=True)
 
 
 def _add_to_title(path: Path, suffix: str) -> None:

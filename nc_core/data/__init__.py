@@ -6,19 +6,35 @@ a device-side minibatch loader, and synthetic datasets.
 * :class:`TensorLoader` - seeded, resumable minibatches over on-device tensors.
 * :func:`fetch_dataset` / :func:`check_dataset` - obtain and verify the files under ``data/``
   (CLI: ``python -m nc_core data fetch NAME`` and ``python -m nc_core data status``).
+* :func:`load_image_folder` -> :class:`ImageFolderData` - ImageNet-1K (ImageFolder layout under
+  ``data/imagenet``), streamed from disk through a ``DataLoader`` (:class:`FolderLoader`) with
+  torchvision's standard transforms; :func:`check_image_folder` says whether the folders are there.
 * :func:`separable_data`, :func:`gaussian_classes`, :func:`ufm_indices` - synthetic data.
 * :data:`DATASETS` - name -> :class:`DatasetSpec` (folders, checksums, normalisation constants);
-  :data:`IMAGE_DATASETS` and :data:`SYNTHETIC_DATASETS` - the names a run can train on.
+  :data:`IMAGE_DATASETS` (of which :data:`FOLDER_DATASETS` are streamed) and :data:`SYNTHETIC_DATASETS` -
+  the names a run can train on.
 """
 
 from .datasets import IMAGE_SIZE, TensorData, balanced_subset_indices, load_dataset, normalise_images
 from .fetch import DatasetStatus, FetchError, FetchStep, check_dataset, default_steps, fetch_dataset
+from .folder import (
+    FolderLoader,
+    FolderStatus,
+    ImageFolderData,
+    check_image_folder,
+    default_workers,
+    folder_dataset_root,
+    folder_options_problem,
+    imagenet_transform,
+    load_image_folder,
+)
 from .loader import TensorLoader, epoch_permutation
-from .specs import DATASETS, IMAGE_DATASETS, DatasetSpec, canonical_name, get_spec
+from .specs import DATASETS, FOLDER_DATASETS, IMAGE_DATASETS, DatasetSpec, canonical_name, get_spec
 from .synthetic import SYNTHETIC_DATASETS, gaussian_classes, separable_data, separable_directions, ufm_indices
 
 __all__ = [
     "DATASETS",
+    "FOLDER_DATASETS",
     "IMAGE_DATASETS",
     "IMAGE_SIZE",
     "SYNTHETIC_DATASETS",
@@ -26,17 +42,26 @@ __all__ = [
     "DatasetStatus",
     "FetchError",
     "FetchStep",
+    "FolderLoader",
+    "FolderStatus",
+    "ImageFolderData",
     "TensorData",
     "TensorLoader",
     "balanced_subset_indices",
     "canonical_name",
     "check_dataset",
+    "check_image_folder",
     "default_steps",
+    "default_workers",
     "epoch_permutation",
     "fetch_dataset",
+    "folder_dataset_root",
+    "folder_options_problem",
     "gaussian_classes",
     "get_spec",
+    "imagenet_transform",
     "load_dataset",
+    "load_image_folder",
     "normalise_images",
     "separable_data",
     "separable_directions",

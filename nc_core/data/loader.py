@@ -38,7 +38,29 @@ def epoch_permutation(n: int, seed: int, epoch: int) -> torch.Tensor:
     return torch.randperm(n, generator=gen)
 
 
-class TensorLoader:
+class EpochState:
+    """The resumable part of a seeded loader: the order of epoch ``e`` depends only on ``(seed, e)``, so
+    ``epoch`` and ``seed`` are all a checkpoint needs (shared by :class:`TensorLoader` and the streaming
+    :class:`~nc_core.data.folder.FolderLoader`)."""
+
+    epoch: int
+    seed: int
+
+    def set_epoch(self, epoch: int) -> None:
+        """Make the next iteration use epoch ``epoch`` (to resume a run)."""
+        self.epoch = int(epoch)
+
+    def state_dict(self) -> dict[str, int]:
+        """``{"epoch": ..., "seed": ...}``: what a checkpoint needs to reproduce the next order."""
+        return {"epoch": self.epoch, "seed": self.seed}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        """Restore :meth:`state_dict`."""
+        self.epoch = int(state["epoch"])
+        self.seed = int(state.get("seed", self.seed))
+
+
+class TensorLoader(EpochState):
     """Iterate over on-device minibatches of a :class:`TensorData` (or a tuple of tensors).
 
     Args:
@@ -101,19 +123,6 @@ class TensorLoader:
     def device(self) -> torch.device:
         """Device of the data (and of the batches)."""
         return self.tensors[0].device
-
-    def set_epoch(self, epoch: int) -> None:
-        """Make the next iteration use epoch ``epoch`` (to resume a run)."""
-        self.epoch = int(epoch)
-
-    def state_dict(self) -> dict[str, int]:
-        """``{"epoch": ..., "seed": ...}``: what a checkpoint needs to reproduce the next order."""
-        return {"epoch": self.epoch, "seed": self.seed}
-
-    def load_state_dict(self, state: dict[str, int]) -> None:
-        """Restore :meth:`state_dict`."""
-        self.epoch = int(state["epoch"])
-        self.seed = int(state.get("seed", self.seed))
 
     def permutation(self, epoch: int | None = None) -> torch.Tensor | None:
         """The CPU order of ``epoch`` (default: the next one), or ``None`` without shuffling.

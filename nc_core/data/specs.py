@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["DATASETS", "IMAGE_DATASETS", "DatasetSpec", "canonical_name", "get_spec"]
+__all__ = ["DATASETS", "FOLDER_DATASETS", "IMAGE_DATASETS", "DatasetSpec", "canonical_name", "get_spec"]
 
 
 @dataclass(frozen=True)
@@ -184,8 +184,13 @@ DATASETS: dict[str, DatasetSpec] = {
     ),
 }
 
-#: The image datasets a run can train on (files under the data root).
-IMAGE_DATASETS: tuple[str, ...] = tuple(DATASETS)
+#: Image datasets read from an ImageFolder tree under the data root and streamed through a DataLoader
+#: (too large for memory; no checksums, nothing to fetch): see :mod:`nc_core.data.folder`.
+FOLDER_DATASETS: tuple[str, ...] = ("imagenet",)
+
+#: The image datasets a run can train on (files under the data root): the in-memory ones of
+#: :data:`DATASETS`, then the streamed ones of :data:`FOLDER_DATASETS`.
+IMAGE_DATASETS: tuple[str, ...] = tuple(DATASETS) + FOLDER_DATASETS
 
 
 def canonical_name(name: str) -> str:

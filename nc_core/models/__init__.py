@@ -4,6 +4,7 @@
 * :class:`MLP` - small fully connected network (Figure 8).
 * :class:`UFM` - unconstrained feature model: free features ``H`` indexed by sample id.
 * :class:`ViT` - Vision Transformer (hidden 512, 6 layers, 8 heads, patch 4).
+* :class:`ResNet50` - torchvision's ResNet50 (ImageNet, Appendix D.4.4), ``p = 2048`` at full width.
 
 Every model exposes ``backbone`` (input -> features ``(B, p)``), ``classifier`` (``nn.Linear(p, K)``,
 whose ``weight`` is the ``W`` of the NC metrics), ``features(x)``, ``forward(x)`` (logits),
@@ -17,6 +18,7 @@ from .convnets import VGG9, VGG9_LAYERS, ResNet9
 from .factory import MODEL_NAMES, make_model
 from .mlp import MLP
 from .params import param_groups_for_decay
+from .resnet50 import ResNet50
 from .ufm import UFM
 from .vit import ViT
 
@@ -28,6 +30,7 @@ __all__ = [
     "VGG9_LAYERS",
     "FeatureClassifier",
     "ResNet9",
+    "ResNet50",
     "ViT",
     "make_model",
     "param_groups_for_decay",

@@ -150,13 +150,15 @@ FIG4_HEATMAP: dict[str, Any] = {
 
 FIG7_INTERPOLATION: dict[str, Any] = {
     "name": "fig7_adam_adamw",
-    "version": 1,
+    "version": 2,
     "title": "Interpolating Adam and AdamW: coupled share of a fixed total decay 5e-4",
     "source": "Section 3.4, Figure 7",
     "choices": [
         "coupled share in {0, 1e-4, 2e-4, 3e-4, 4e-4, 5e-4} (the paper sweeps 0 to 5e-4 without listing "
         "the values); 0 is AdamW, 5e-4 is Adam",
         "LR 0.001 (not stated in the paper; the smallest LR of the main grid for Adam/AdamW)",
+        "three seeds per share (the paper does not say over what its error bands vary): the spread of a "
+        "metric at one share is the seed-to-seed spread, against which a trend across shares is judged",
     ],
     "requires": None,
     "fixed": {
@@ -172,10 +174,17 @@ FIG7_INTERPOLATION: dict[str, Any] = {
         {
             "name": "interpolation",
             "fixed": {},
-            "axes": {"coupled_weight_decay": [0.0, 1e-4, 2e-4, 3e-4, 4e-4, 5e-4]},
+            "axes": {"coupled_weight_decay": [0.0, 1e-4, 2e-4, 3e-4, 4e-4, 5e-4], "seed": [0, 1, 2]},
         }
     ],
-    "profiles": {"smoke": {"select": {"coupled_weight_decay": [0.0, 5e-4]}}},
+    "profiles": {
+        "cpu": {
+            "overrides": {**CPU_SCALE, "epochs": CPU_EPOCHS, "metric_every": 20, "metric_log_points": 0},
+            "note": "the main grid's cpu scale (width 1/16, 250 samples per class, batch 32, 60 epochs: "
+            "4,740 optimizer steps); all six shares x three seeds: 18 runs",
+        },
+        "smoke": {"select": {"coupled_weight_decay": [0.0, 5e-4], "seed": [0, 1]}},
+    },
 }
 
 FIG13_EPOCHS_ADAM: dict[str, Any] = {
@@ -364,13 +373,35 @@ VIT: dict[str, Any] = {
 
 RESNET50_IMAGENET: dict[str, Any] = {
     "name": "resnet50_imagenet",
-    "version": 1,
+    "version": 2,
     "title": "ResNet50 on ImageNet-1K: Adam and AdamW",
     "source": "Appendix D.4.4, Figures 17-18",
-    "choices": ["batch size 128 (not stated for this experiment)"],
-    "requires": "ImageNet-1K and a ResNet50 model, which nc_core does not provide; the grid is defined for "
-    "the record (plan and list work) but cannot be run",
-    "fixed": {**PAPER_PROTOCOL, "epochs": 90, "lr": 3e-4, "model": "resnet50", "dataset": "imagenet"},
+    "choices": [
+        "batch size 128 (not stated for this experiment)",
+        "torchvision's ResNet50 (nc_core.models.ResNet50), random initialisation, its fc as the last layer "
+        "(p = 2048); weight decay on every parameter (decay_norm_and_bias, the project's default)",
+        "torchvision's standard transforms: RandomResizedCrop(224) + horizontal flip for training, "
+        "Resize(256) + CenterCrop(224) for the metric pass over the training and validation images, ImageNet "
+        "mean/std",
+        "the 50,000 validation images are the test set (test_acc is the validation accuracy; NC4 on them)",
+        "NC metrics at epochs 0, 15, 30, ..., 90 (metric_every 15, no log-spaced points): one pass over the "
+        "1.33 M training and validation images costs about a third of a training epoch; the figures use the "
+        "final epoch",
+        "data: ImageFolder layout under <data root>/imagenet (train/<wnid>/*.JPEG, val/<wnid>/*.JPEG); "
+        "`sweep run` checks the folders before any run starts and refuses, naming the folder, without them",
+        "DataLoader workers per run: $NC_CORE_DATA_WORKERS, else min(8, CPUs) (an execution setting, not "
+        "part of the run id)",
+    ],
+    "requires": None,
+    "fixed": {
+        **PAPER_PROTOCOL,
+        "epochs": 90,
+        "lr": 3e-4,
+        "model": "resnet50",
+        "dataset": "imagenet",
+        "metric_every": 15,
+        "metric_log_points": 0,
+    },  # fmt: skip
     "blocks": [
         {
             "name": "adam-adamw",
@@ -382,7 +413,26 @@ RESNET50_IMAGENET: dict[str, Any] = {
             },
         }
     ],
-    "profiles": {},
+    "profiles": {
+        "gpu": {
+            "overrides": {"subset_per_class": 50, "epochs": 30, "metric_every": 10},
+            "select": {"momentum": [0.0, 0.9]},
+            "note": "one GPU: full width, 50 training images per class (50,000; the validation set has 50 "
+            "per class, all of them), 30 epochs; momentum {0, 0.9}, every weight decay: 16 runs",
+        },
+        "cpu": {
+            "overrides": {"width": 0.0625, "subset_per_class": 10, "epochs": 15, "metric_every": 5},
+            "select": {"momentum": [0.9]},
+            "note": "needs ImageNet on the machine: width 1/16, 10 training and 10 validation images per "
+            "class (10,000 each), 15 epochs; momentum 0.9, every weight decay: 8 runs",
+        },
+        "smoke": {
+            "overrides": {"subset_per_class": 3},
+            "select": {"momentum": [0.9], "weight_decay": [0.0, 1e-3]},
+            "note": "the code path only: width 1/16, 3 images per class of each split, 2 epochs; Adam and "
+            "AdamW at momentum 0.9, weight decay 0 and 1e-3: 4 runs",
+        },
+    },
 }
 
 TRAINING_LENGTH: dict[str, Any] = {

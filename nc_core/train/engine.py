@@ -10,6 +10,10 @@ for the device (losses are summed on the device and read once per epoch); conv n
 channels_last (oneDNN on CPU gains ~25% from it, cuDNN on CUDA more) with cuDNN autotuning,
 optionally under ``torch.compile``; bf16 autocast of the training steps is opt-in (``bf16``; the metric
 passes stay float32 with float64 accumulation).
+
+ImageNet, which does not fit in memory, is the exception: it streams from disk through a ``DataLoader``
+with torchvision's transforms and worker processes (:class:`~nc_core.data.ImageFolderData`), seeded per
+``(seed, epoch)`` like the in-memory loader, and the metric pass reads it the same way.
 """
 
 from __future__ import annotations
@@ -32,18 +36,25 @@ from tqdm.auto import tqdm
 
 from ..atomic import atomic_write
 from ..data import (
+    FOLDER_DATASETS,
     IMAGE_DATASETS,
     SYNTHETIC_DATASETS,
+    FolderLoader,
+    ImageFolderData,
     TensorData,
     TensorLoader,
+    folder_dataset_root,
+    folder_options_problem,
     gaussian_classes,
     load_dataset,
+    load_image_folder,
     separable_data,
     ufm_indices,
 )
 from ..metrics import NonFiniteError
 from ..models import FeatureClassifier, make_model, param_groups_for_decay
-from ..optim import make_optimizer
+from ..models.params import param_groups_for_muon
+from ..optim import MUON_NAMES, make_optimizer
 from ..provenance import provenance
 from .config import RunConfig
 from .evaluate import measure
@@ -73,16 +84,22 @@ class RunResult:
 
 
 def build_data(
-    config: RunConfig, root: str | os.PathLike[str] = "data"
-) -> tuple[TensorData, TensorData | None]:
+    config: RunConfig, root: str | os.PathLike[str] = "data", *, num_workers: int | None = None
+) -> tuple[TensorData | ImageFolderData, TensorData | ImageFolderData | None]:
     """Training and test data for ``config.dataset`` on ``config.device``.
 
     Image datasets come from ``root`` (see ``python -m nc_core data fetch``); ``subset_per_class``
     takes a balanced seeded subset of the training set and of the test set. Synthetic sets take
     their sizes from ``config.data_kwargs``; ``"ufm"`` has no test set (its inputs are sample indices).
+    ImageNet (``"imagenet"``) is streamed, not loaded: it is read from ``data_kwargs["root"]`` or
+    ``<root>/imagenet`` (ImageFolder layout, the validation split as test set), at
+    ``data_kwargs["image_size"]`` (default 224), with ``num_workers`` DataLoader workers (default
+    :func:`~nc_core.data.default_workers`: ``$NC_CORE_DATA_WORKERS`` or ``min(8, CPUs)``).
     """
     name = config.dataset.lower()
     kw = dict(config.data_kwargs)
+    if name in FOLDER_DATASETS:
+        return _folder_data(config, name, root, kw, num_workers)
     if name in IMAGE_DATASETS and kw:
         raise ValueError(
             f"data_kwargs {kw} apply to the synthetic datasets ({', '.join(SYNTHETIC_DATASETS)}) only, "
@@ -112,6 +129,22 @@ def build_data(
     return train, test
 
 
+def _folder_data(
+    config: RunConfig, name: str, root: str | os.PathLike[str], kw: dict[str, Any], num_workers: int | None
+) -> tuple[ImageFolderData, ImageFolderData]:
+    """The training and validation splits of a folder dataset (ImageNet), listed, not loaded."""
+    if problem := folder_options_problem(name, kw):
+        raise ValueError(problem)
+    folder = folder_dataset_root(name, root, kw)
+    common: dict[str, Any] = {"device": config.device, "subset_per_class": config.subset_per_class,
+                              "num_workers": num_workers, "name": name}  # fmt: skip
+    if "image_size" in kw:
+        common["image_size"] = kw["image_size"]
+    train = load_image_folder(folder, train=True, seed=config.seed, **common)
+    test = load_image_folder(folder, train=False, seed=config.seed + 1, **common)
+    return train, test
+
+
 def check_device(name: str) -> torch.device:
     """``torch.device(name)``, or a ``ValueError`` saying why it cannot be used here (not a device name;
     CUDA asked for on a machine without it)."""
@@ -128,27 +161,28 @@ def check_device(name: str) -> torch.device:
     return device
 
 
-def _channels_last(data: TensorData) -> TensorData:
-    """Images in channels_last layout (faster convolutions with cuDNN and oneDNN; same values)."""
-    if data.x.dim() != 4:
+def _channels_last(data: TensorData | ImageFolderData) -> TensorData | ImageFolderData:
+    """Images in channels_last layout (faster convolutions with cuDNN and oneDNN; same values); a streamed
+    dataset's batches come in that layout already."""
+    if not isinstance(data, TensorData) or data.x.dim() != 4:
         return data
     x = data.x.contiguous(memory_format=torch.channels_last)
     return TensorData(x, data.y, data.num_classes, data.in_channels, data.name)
 
 
-def _build_model(config: RunConfig, train: TensorData) -> FeatureClassifier:
+def _build_model(config: RunConfig, train: TensorData | ImageFolderData) -> FeatureClassifier:
     kwargs = dict(config.model_kwargs)
     name = config.model.lower()
     if name == "ufm":
         kwargs.setdefault("num_samples", len(train))
-    if name == "mlp" and train.x.dim() == 2:
+    if name == "mlp" and isinstance(train, TensorData) and train.x.dim() == 2:
         kwargs.setdefault("in_features", train.x.shape[1])
     torch.manual_seed(config.seed)
     model = make_model(
         name, num_classes=train.num_classes, in_channels=train.in_channels, width=config.width, **kwargs
     )
     model = model.to(config.device)
-    if train.x.dim() == 4:
+    if len(train.input_shape) == 3:  # images (C, H, W)
         model = model.to(memory_format=torch.channels_last)
     return model
 
@@ -197,13 +231,13 @@ class _Run:
 
     config: RunConfig
     device: torch.device
-    train: TensorData
-    test: TensorData | None
+    train: TensorData | ImageFolderData
+    test: TensorData | ImageFolderData | None
     model: FeatureClassifier
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
     per_step: bool  # the LR schedule steps per optimizer step (else per epoch)
-    loader: TensorLoader
+    loader: TensorLoader | FolderLoader
     rows: list[dict[str, Any]]
     status: str = "running"
     elapsed: float = 0.0
@@ -221,16 +255,25 @@ def _setup(config: RunConfig, data: tuple[TensorData, TensorData | None]) -> _Ru
         torch.backends.cudnn.benchmark = True
     train, test = _channels_last(data[0]), _channels_last(data[1]) if data[1] is not None else None
     model = _build_model(config, train)
-    params = (
-        param_groups_for_decay(model, config.weight_decay)
-        if not config.decay_norm_and_bias
-        else model.parameters()
-    )
+    if config.optimizer.strip().lower() in MUON_NAMES:  # role-tagged groups: Muon / AdamW split
+        params = param_groups_for_muon(
+            model, config.weight_decay, decay_norm_and_bias=config.decay_norm_and_bias
+        )
+    else:
+        params = (
+            param_groups_for_decay(model, config.weight_decay)
+            if not config.decay_norm_and_bias
+            else model.parameters()
+        )
     optimizer = make_optimizer(
         config.optimizer, params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay,
         coupled_weight_decay=config.coupled_weight_decay, beta2=config.beta2,
     )  # fmt: skip
-    loader = TensorLoader(train, batch_size=config.batch_size, shuffle=True, seed=config.seed)
+    loader = (
+        TensorLoader(train, batch_size=config.batch_size, shuffle=True, seed=config.seed)
+        if isinstance(train, TensorData)
+        else train.loader(config.batch_size, shuffle=True, seed=config.seed)  # streamed (ImageNet)
+    )
     scheduler, unit = make_lr_scheduler(
         optimizer, config.lr_schedule, epochs=config.epochs, steps_per_epoch=len(loader)
     )
@@ -255,8 +298,19 @@ def _checkpoint(run: _Run, path: Path | None, epoch: int) -> None:
         })  # fmt: skip
 
 
+def _set_optimizer_mode(optimizer: torch.optim.Optimizer, training: bool) -> None:
+    """``optimizer.train()`` / ``.eval()`` where it has them (schedule-free optimizers: the parameters
+    hold the gradient point ``y`` in train mode and the average ``x`` in eval mode; the mode is saved in
+    the optimizer's state, so a checkpoint resumes in the mode it was written in). A no-op otherwise."""
+    switch = getattr(optimizer, "train" if training else "eval", None)
+    if callable(switch):
+        switch()
+
+
 def _measure(run: _Run) -> dict[str, float]:
-    """The measurement pass (float32 even for bf16 runs), timed."""
+    """The measurement pass (float32 even for bf16 runs), timed; a schedule-free optimizer is put in
+    eval mode first, so the averaged weights are measured (and then checkpointed)."""
+    _set_optimizer_mode(run.optimizer, training=False)
     if run.device.type == "cuda":
         torch.cuda.synchronize(run.device)
     t0 = time.perf_counter()
@@ -270,6 +324,7 @@ def _train_epoch(run: _Run, step_model: torch.nn.Module, epoch: int) -> dict[str
     """One pass over the training set; the only host sync is reading the summed loss at the end."""
     t0 = time.perf_counter()
     run.model.train()
+    _set_optimizer_mode(run.optimizer, training=True)
     run.loader.set_epoch(epoch)
     lr = run.optimizer.param_groups[0]["lr"]
     loss_sum = torch.zeros((), dtype=torch.float32, device=run.device)
@@ -300,7 +355,7 @@ def run_training(
     data_root: str | os.PathLike[str] = "data",
     checkpoint_dir: str | os.PathLike[str] | None = None,
     progress: bool = True,
-    data: tuple[TensorData, TensorData | None] | None = None,
+    data: tuple[TensorData | ImageFolderData, TensorData | ImageFolderData | None] | None = None,
 ) -> RunResult:
     """Train ``config`` and return its history and final record.
 

@@ -4,6 +4,11 @@ Features come from a separate pass over the un-augmented training set in eval mo
 running statistics), never from the training forward passes (notes on the authors' code; Papyan et
 al. 2020). One pass over the training set feeds the streaming :class:`FeatureAccumulator`; NC4 is
 measured on the test set (paper eq. 11) with the final class means, during the test-accuracy pass.
+
+Data held whole on the device (:class:`~nc_core.data.TensorData`) is cut into batches by slicing; a
+streamed dataset (:class:`~nc_core.data.ImageFolderData`, ImageNet) supplies its own un-augmented
+batches (``eval_batches``: the evaluation transform, in file order). Either way the statistics come from
+the same single streaming pass; :func:`class_stats` runs that pass alone.
 """
 
 from __future__ import annotations
@@ -13,25 +18,45 @@ from collections.abc import Iterator
 import torch
 import torch.nn.functional as F
 
-from ..data import TensorData
-from ..metrics import FeatureAccumulator, metrics_from_stats, nearest_mean_agreement
+from ..data import ImageFolderData, TensorData
+from ..metrics import ClassStats, FeatureAccumulator, metrics_from_stats, nearest_mean_agreement
 from ..models import FeatureClassifier
 
-__all__ = ["measure", "CODE_CONVENTION_KEYS"]
+__all__ = ["measure", "class_stats", "CODE_CONVENTION_KEYS", "EvalData"]
+
+#: What the metric pass reads: tensors on the device, or a dataset streamed from disk.
+EvalData = TensorData | ImageFolderData
 
 # metrics whose value differs under the authors' released-code convention; stored with a _code suffix
 CODE_CONVENTION_KEYS = ("NC0", "NC2", "NC2W", "NC2M", "NC3", "NC4")
 
 
-def _batches(data: TensorData, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    return zip(data.x.split(batch_size), data.y.split(batch_size), strict=True)
+def _batches(data: EvalData, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """``(x, y)`` batches of ``data`` in order, on its device, without augmentation."""
+    if isinstance(data, TensorData):
+        return zip(data.x.split(batch_size), data.y.split(batch_size), strict=True)
+    return data.eval_batches(batch_size)
+
+
+@torch.no_grad()
+def class_stats(model: FeatureClassifier, data: EvalData, *, batch_size: int = 1024) -> ClassStats:
+    """The class counts, means and within-class covariance (float64) of ``model``'s features over
+    ``data``, from one streaming eval-mode pass: the statistics :func:`measure` computes on the training
+    set. The model is put in eval mode and restored to its previous mode afterwards."""
+    was_training = model.training
+    model.eval()
+    acc = FeatureAccumulator(model.num_classes)
+    for x, y in _batches(data, batch_size):
+        acc.update(model.features(x), y)
+    model.train(was_training)
+    return acc.finalize()
 
 
 @torch.no_grad()
 def measure(
     model: FeatureClassifier,
-    train: TensorData,
-    test: TensorData | None,
+    train: EvalData,
+    test: EvalData | None,
     *,
     batch_size: int = 1024,
 ) -> dict[str, float]:
@@ -46,7 +71,7 @@ def measure(
     """
     was_training = model.training
     model.eval()
-    device = train.x.device
+    device = train.device
     acc = FeatureAccumulator(model.num_classes)
     weight = model.classifier.weight
     out: dict[str, float] = {}
