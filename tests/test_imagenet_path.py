@@ -16,6 +16,7 @@ import pytest
 import torch
 import torchvision
 from PIL import Image
+from test_train import interrupt_at_epoch
 from torch import nn
 from torchvision import transforms as T
 
@@ -28,11 +29,11 @@ from nc_core.data import (
     epoch_permutation,
     load_image_folder,
 )
-from nc_core.metrics import metrics_from_stats
+from nc_core.metrics import FeatureAccumulator, metrics_from_stats
 from nc_core.models import FeatureClassifier, ResNet50, make_model
 from nc_core.sweep import get_grid, load_results, run_sweep
 from nc_core.train import RunConfig, build_data, run_training
-from nc_core.train.evaluate import class_stats, measure
+from nc_core.train.evaluate import measure
 from nc_core.train.schedule import make_lr_scheduler
 
 matplotlib.use("Agg")
@@ -278,7 +279,11 @@ def test_run_end_to_end_and_streaming_statistics_equal_one_shot(data_root, tmp_p
     train, test = build_data(cfg, data_root)
 
     # the streaming pass (batches of 4, merged in float64) ...
-    stats = class_stats(model, train, batch_size=4)
+    acc = FeatureAccumulator(3)
+    with torch.no_grad():
+        for xb, yb in train.eval_batches(4):
+            acc.update(model.features(xb), yb)
+    stats = acc.finalize()
     # ... against all features at once, from images decoded and transformed here
     listing = files(data_root / "imagenet", "train")
     x = torch.stack([eval_tensor(p, SIDE) for p, _ in listing])
@@ -304,16 +309,9 @@ def test_run_end_to_end_and_streaming_statistics_equal_one_shot(data_root, tmp_p
 def test_interrupted_imagenet_run_resumes_to_the_identical_result(data_root, tmp_path, monkeypatch):
     cfg = tiny_run(epochs=3)
     uninterrupted = run_training(cfg, data_root=data_root, progress=False)
-    original = FolderLoader.set_epoch
-
-    def crash_at_epoch_3(self, epoch):
-        if epoch == 3:
-            raise KeyboardInterrupt
-        original(self, epoch)
-
-    monkeypatch.setattr(FolderLoader, "set_epoch", crash_at_epoch_3)
-    with pytest.raises(KeyboardInterrupt):
-        run_training(cfg, data_root=data_root, checkpoint_dir=tmp_path, progress=False)
+    _, original = interrupt_at_epoch(
+        cfg, tmp_path, monkeypatch, epoch=3, loader=FolderLoader, data_root=data_root
+    )
     assert torch.load(tmp_path / f"{cfg.run_id}.pt", weights_only=False)["epoch"] == 2
     monkeypatch.setattr(FolderLoader, "set_epoch", original)
     resumed = run_training(cfg, data_root=data_root, checkpoint_dir=tmp_path, progress=False)

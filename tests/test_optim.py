@@ -146,17 +146,24 @@ def hyper(name: str, **overrides) -> dict:
     return hp
 
 
-def run(name, params0, grads_seq, lr=LR, scheduler=True, **hp):
-    """make_optimizer(name) over copies of params0, fed grads_seq, with MultiStepLR stepped each step."""
-    params = [p.clone().requires_grad_(True) for p in params0]
-    opt = make_optimizer(name, params, lr=lr, **hp)
-    sched = MultiStepLR(opt, milestones=MILESTONES, gamma=GAMMA) if scheduler else None
+def feed(opt, params, grads_seq, sched=None):
+    """Step ``opt`` with the given gradients, ``sched`` after each step (train mode first for the
+    schedule-free optimizers, which have one)."""
+    if hasattr(opt, "train"):
+        opt.train()
     for grads in grads_seq:
         for p, g in zip(params, grads, strict=True):
             p.grad = g.clone()
         opt.step()
         if sched is not None:
             sched.step()
+
+
+def run(name, params0, grads_seq, lr=LR, scheduler=True, **hp):
+    """make_optimizer(name) over copies of params0, fed grads_seq, with MultiStepLR stepped each step."""
+    params = [p.clone().requires_grad_(True) for p in params0]
+    opt = make_optimizer(name, params, lr=lr, **hp)
+    feed(opt, params, grads_seq, MultiStepLR(opt, milestones=MILESTONES, gamma=GAMMA) if scheduler else None)
     return [p.detach() for p in params]
 
 

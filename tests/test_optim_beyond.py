@@ -13,8 +13,8 @@ import math
 import pandas as pd
 import pytest
 import torch
-from test_optim import F64, GAMMA, LR, MILESTONES, SHAPES  # the same tiny problem as the paper's optimizers
-from test_train import interrupt_at_epoch_5, results, tiny
+from test_optim import F64, GAMMA, LR, MILESTONES, SHAPES, feed  # the paper's optimizers' tiny problem
+from test_train import interrupt_at_epoch, results, tiny
 from torch import nn
 from torch.optim.lr_scheduler import LambdaLR, MultiStepLR
 
@@ -50,18 +50,6 @@ def random_problem(n_steps: int, seed: int = 0, shapes=SHAPES, dtype=F64):
     params = [torch.randn(s, generator=g, dtype=dtype) for s in shapes]
     grads = [[torch.randn(s, generator=g, dtype=dtype) for s in shapes] for _ in range(n_steps)]
     return params, grads
-
-
-def feed(opt, params, grads_seq, sched=None):
-    """Step ``opt`` with the given gradients (train mode first for schedule-free ones)."""
-    if hasattr(opt, "train"):
-        opt.train()
-    for grads in grads_seq:
-        for p, g in zip(params, grads, strict=True):
-            p.grad = g.clone()
-        opt.step()
-        if sched is not None:
-            sched.step()
 
 
 def assert_all_close(actual, expected, atol=1e-12, rtol=1e-10):
@@ -633,7 +621,7 @@ def test_engine_measures_the_schedulefree_average(name, monkeypatch):
 def test_engine_resumes_an_interrupted_run_identically(name, tmp_path, monkeypatch):
     cfg = tiny(optimizer=name, **ENGINE_SETTINGS[name])
     uninterrupted = run_training(cfg, progress=False)
-    _, original = interrupt_at_epoch_5(cfg, tmp_path, monkeypatch)
+    _, original = interrupt_at_epoch(cfg, tmp_path, monkeypatch)
     state = torch.load(tmp_path / f"{cfg.run_id}.pt", weights_only=False)
     if name in SCHEDULE_FREE_NAMES:  # checkpointed in eval mode: the model holds x
         assert not state["optimizer"]["param_groups"][0]["train_mode"]

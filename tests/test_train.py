@@ -84,32 +84,32 @@ def test_same_seed_same_history_and_different_seed_differs():
     assert not a["NC1"].dropna().equals(c["NC1"].dropna())
 
 
-def interrupt_at_epoch_5(cfg, checkpoint_dir, monkeypatch):
-    """Run ``cfg`` with checkpoints until a KeyboardInterrupt at the start of epoch 5; return the crashing
-    ``set_epoch`` (still patched in) and the original one."""
-    original = TensorLoader.set_epoch
+def interrupt_at_epoch(cfg, checkpoint_dir, monkeypatch, *, epoch=5, loader=TensorLoader, **run_kwargs):
+    """Run ``cfg`` with checkpoints until a KeyboardInterrupt at the start of ``epoch`` (raised by
+    ``loader.set_epoch``); return the crashing ``set_epoch`` (still patched in) and the original one."""
+    original = loader.set_epoch
 
-    def crash_at_epoch_5(self, epoch):
-        if epoch == 5:
+    def crash_at_epoch(self, at):
+        if at == epoch:
             raise KeyboardInterrupt
-        original(self, epoch)
+        original(self, at)
 
-    monkeypatch.setattr(TensorLoader, "set_epoch", crash_at_epoch_5)
+    monkeypatch.setattr(loader, "set_epoch", crash_at_epoch)
     with pytest.raises(KeyboardInterrupt):
-        run_training(cfg, checkpoint_dir=checkpoint_dir, progress=False)
-    return crash_at_epoch_5, original
+        run_training(cfg, checkpoint_dir=checkpoint_dir, progress=False, **run_kwargs)
+    return crash_at_epoch, original
 
 
 def test_interrupted_run_resumes_to_the_identical_result(tmp_path, monkeypatch):
     cfg = tiny()
     uninterrupted = run_training(cfg, progress=False)
-    crash_at_epoch_5, original = interrupt_at_epoch_5(cfg, tmp_path, monkeypatch)
+    crash_at_epoch, original = interrupt_at_epoch(cfg, tmp_path, monkeypatch)
     assert torch.load(tmp_path / f"{cfg.run_id}.pt", weights_only=False)["epoch"] == 4
     monkeypatch.setattr(TensorLoader, "set_epoch", original)
     resumed = run_training(cfg, checkpoint_dir=tmp_path, progress=False)
     pd.testing.assert_frame_equal(results(resumed), results(uninterrupted))
     # a finished run is returned from its checkpoint without training again
-    monkeypatch.setattr(TensorLoader, "set_epoch", crash_at_epoch_5)
+    monkeypatch.setattr(TensorLoader, "set_epoch", crash_at_epoch)
     again = run_training(cfg, checkpoint_dir=tmp_path, progress=False)
     pd.testing.assert_frame_equal(results(again), results(uninterrupted))
 
@@ -245,7 +245,7 @@ def test_an_unusable_checkpoint_is_set_aside_and_the_run_starts_over(tmp_path, m
 
     cfg = tiny()
     clean = run_training(cfg, progress=False)
-    _, original = interrupt_at_epoch_5(cfg, tmp_path, monkeypatch)
+    _, original = interrupt_at_epoch(cfg, tmp_path, monkeypatch)
     monkeypatch.setattr(TensorLoader, "set_epoch", original)
     ckpt = tmp_path / f"{cfg.run_id}.pt"
     damage(ckpt)

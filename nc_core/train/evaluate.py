@@ -8,7 +8,7 @@ measured on the test set (paper eq. 11) with the final class means, during the t
 Data held whole on the device (:class:`~nc_core.data.TensorData`) is cut into batches by slicing; a
 streamed dataset (:class:`~nc_core.data.ImageFolderData`, ImageNet) supplies its own un-augmented
 batches (``eval_batches``: the evaluation transform, in file order). Either way the statistics come from
-the same single streaming pass; :func:`class_stats` runs that pass alone.
+the same single streaming pass.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import torch
 import torch.nn.functional as F
 
 from ..data import ImageFolderData, TensorData
-from ..metrics import ClassStats, FeatureAccumulator, metrics_from_stats, nearest_mean_agreement
+from ..metrics import FeatureAccumulator, metrics_from_stats, nearest_mean_agreement
 from ..models import FeatureClassifier
 
-__all__ = ["measure", "class_stats", "CODE_CONVENTION_KEYS", "EvalData"]
+__all__ = ["measure", "CODE_CONVENTION_KEYS", "EvalData"]
 
 #: What the metric pass reads: tensors on the device, or a dataset streamed from disk.
 EvalData = TensorData | ImageFolderData
@@ -36,20 +36,6 @@ def _batches(data: EvalData, batch_size: int) -> Iterator[tuple[torch.Tensor, to
     if isinstance(data, TensorData):
         return zip(data.x.split(batch_size), data.y.split(batch_size), strict=True)
     return data.eval_batches(batch_size)
-
-
-@torch.no_grad()
-def class_stats(model: FeatureClassifier, data: EvalData, *, batch_size: int = 1024) -> ClassStats:
-    """The class counts, means and within-class covariance (float64) of ``model``'s features over
-    ``data``, from one streaming eval-mode pass: the statistics :func:`measure` computes on the training
-    set. The model is put in eval mode and restored to its previous mode afterwards."""
-    was_training = model.training
-    model.eval()
-    acc = FeatureAccumulator(model.num_classes)
-    for x, y in _batches(data, batch_size):
-        acc.update(model.features(x), y)
-    model.train(was_training)
-    return acc.finalize()
 
 
 @torch.no_grad()
