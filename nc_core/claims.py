@@ -132,8 +132,17 @@ PAPER_CLAIMS: tuple[PaperClaim, ...] = (
                "Section 4.3, Table 2", "regression", "per page, runs with NC1 and NC2 at or below the "
                "coupled optimizers' median and NC0 and NC3 above it; Table 2's smallest-NC3 AdamW run"),
     PaperClaim("ufm_adamw_no_nc", "In the unconstrained feature model AdamW's NC0 and NC3 stay an order of "
-               "magnitude above Adam's and SGD's", "Appendix D.4.2, Figure 15", "",
-               "grid ufm (defined; no chapter yet): `python -m nc_core sweep run ufm --profile cpu`"),
+               "magnitude above Adam's and SGD's", "Appendix D.4.2, Figure 15", "ufm",
+               "ratio of AdamW's mean final NC0/NC3 over its 100%-accuracy runs to Adam's and SGD's at every "
+               "shared weight decay > 0, under the main protocol and under each one-change alternative"),
+    PaperClaim("vit_sgd_wd_lowers_nc", "ViT: with SGD the NC metrics fall as weight decay grows",
+               "Appendix D.4.5, Figure 45", "vit", "SGD's mean final NC0/NC3 at its largest valid weight "
+               "decay vs none, with the rank correlation (CIFAR-10; without it a labelled FashionMNIST "
+               "substitute)"),
+    PaperClaim("vit_adaptive_shapes", "ViT: with Adam and AdamW NC0 first rises then falls with weight "
+               "decay, and NC3 is U-shaped", "Appendix D.4.5, Figure 45", "vit", "the largest mean NC0 and "
+               "the smallest mean NC3 strictly inside the weight-decay range (CIFAR-10, or the labelled "
+               "substitute)"),
 )  # fmt: skip
 
 

@@ -28,7 +28,7 @@ def test_registry_notebooks_and_toc_agree():
     assert sorted(generated) == sorted(f"book/generated/{c.page(v)}" for c, v in pages())
     # theory, dynamics, regression, momentum, interpolation, training length, imagenet, claims; weight decay:
     # architecture x dataset
-    assert len(pages()) == 8 + 6
+    assert len(pages()) == 10 + 6
     for chapter in CHAPTERS:
         nb = nbformat.read(chapter.notebook, as_version=4)
         tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
@@ -47,6 +47,8 @@ SMOKE_PAGES = [
     "weight_decay_vgg9_cifar10",
     "training_length",
     "regression",
+    "ufm",
+    "vit",
     "imagenet",
     "claims",
 ]

@@ -136,8 +136,17 @@ def test_other_grids_have_the_papers_counts_and_values():
         2000,
     }
 
-    ufm = [r.config for r in plan("ufm")]
+    ufm_runs = plan("ufm")
+    ufm = [r.config for r in ufm_runs if r.block == "ufm"]
     assert len(ufm) == 3 * 4 * 7
+    # the alternatives: one changed choice each (steps, batch at equal steps, initialisation) x 3 optimizers
+    # at one LR x 4 weight decays
+    alt = [r.config for r in ufm_runs if r.block == "alternatives"]
+    assert len(alt) == 3 * 4 * 3 and len(ufm_runs) == len(ufm) + len(alt)
+    assert {(c.epochs, c.batch_size, c.model_kwargs.get("init_std")) for c in alt} == {
+        (400, 1000, None), (50, 250, None), (200, 1000, 1.0)
+    }  # fmt: skip
+    assert {(c.epochs * 10_000 // c.batch_size) for c in alt} == {4000, 2000}
     assert sorted({c.lr for c in ufm}) == [0.1, 0.3, 0.5, 1.0] and {c.momentum for c in ufm} == {0.9}
     assert {c.weight_decay for c in ufm} >= {0.0, 0.05} and max(c.weight_decay for c in ufm) == 0.05
     assert ufm[0].model_kwargs == {"feature_dim": 512} and ufm[0].data_kwargs["num_samples"] == 10_000
@@ -172,7 +181,8 @@ def test_profiles_record_overrides_and_keep_the_grid_shape():
             runs = g.expand(profile)
             assert 0 < len(runs) <= len(paper_ids)
             for r in runs:
-                assert r.profile == profile and r.overrides, (name, profile)
+                # a profile scales the runs or keeps a subset of them (the UFM runs at its paper size)
+                assert r.profile == profile and (r.overrides or r.select), (name, profile)
                 # undoing the recorded overrides gives a paper grid point: same axes, a subset of values
                 paper_values = {k: getattr(paper_runs[0].config, k) for k in r.overrides}
                 undone = r.config.replace(**{k: paper_values[k] for k in r.overrides})

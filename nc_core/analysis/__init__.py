@@ -11,6 +11,17 @@
   optimizers' level of collapse, classifier not.
 * :mod:`~nc_core.analysis.precision` - fp32 against bf16 runs over seeds: do the final metrics agree within
   the seed-to-seed spread?
+* :mod:`~nc_core.analysis.weight_decay` - weight decay sweeps (Figures 1, 3): mean metrics per weight decay,
+  decoupled against coupled at each shared weight decay, the largest decay against none, the tables' cells.
+* :mod:`~nc_core.analysis.paper_tables` - Tables 1 and 2 in the paper's format: the smallest-NC3 run per
+  optimizer, ``"value (change)"`` cells, this project's rows beside the paper's.
+* :mod:`~nc_core.analysis.nc4` - NC4 against NC1-NC3 (Figure 44): rank correlations, NC4 at full accuracy.
+* :mod:`~nc_core.analysis.momentum` - momentum x weight decay under SGD (Figure 4): momentum against none
+  per weight decay.
+* :mod:`~nc_core.analysis.training_dynamics` - one run per optimizer through training (Table 1, Figures 5,
+  6): final against initial NC0-NC3, the decoupled/coupled NC0 ratios, W's smallest singular value.
+* :mod:`~nc_core.analysis.training_length` - the training-length verdicts (Figures 13, 14, Theorem 3.1):
+  agreement with the exact NC0 prediction, pair ratios per horizon, order kept at a longer horizon.
 """
 
 from .horizons import (
@@ -24,30 +35,78 @@ from .horizons import (
     predicted_row_sum,
 )
 from .interpolation import accuracy_anova, decoupled_shrink, share_summary, share_trend
+from .momentum import MomentumEffect, momentum_effect
+from .nc4 import Nc4AtFullAccuracy, Nc4Correlations, nc4_at_full_accuracy, nc4_correlations
+from .paper_tables import best_run_cells, best_runs, paper_cells, side_by_side, value_change_cells
 from .partial import COUPLED, partial_collapse, partial_counts
 from .precision import LOG_METRICS, precision_agreement
 from .regression import SPECIFICATIONS, TABLE5_COLUMNS, fit_nc3_on_nc0, table5
+from .training_dynamics import DynamicsSummary, dynamics_summary, endpoints
+from .training_length import (
+    OrderKept,
+    SharedDecayRatios,
+    order_kept,
+    pair_ratios,
+    prediction_agreement,
+    shared_decay_ratios,
+)
+from .weight_decay import (
+    DecayEffect,
+    DecoupledComparison,
+    compare_decoupled,
+    coupled_decay_effect,
+    means_by_weight_decay,
+    run_counts,
+    summary_cells,
+)
 
 __all__ = [
     "COUPLED",
+    "DecayEffect",
+    "DecoupledComparison",
+    "DynamicsSummary",
     "LOG_METRICS",
+    "MomentumEffect",
+    "Nc4AtFullAccuracy",
+    "Nc4Correlations",
+    "OrderKept",
     "PAIRS",
     "SPECIFICATIONS",
+    "SharedDecayRatios",
     "TABLE5_COLUMNS",
     "accuracy_anova",
+    "best_run_cells",
+    "best_runs",
+    "compare_decoupled",
+    "coupled_decay_effect",
     "decay_time_scale",
-    "decoupled_shrink",
     "decoupled_ratios",
+    "decoupled_shrink",
+    "dynamics_summary",
+    "endpoints",
     "fit_nc3_on_nc0",
     "gap_verdicts",
     "lr_per_step",
+    "means_by_weight_decay",
+    "momentum_effect",
+    "nc4_at_full_accuracy",
+    "nc4_correlations",
     "optimizer_steps",
+    "order_kept",
+    "pair_ratios",
+    "paper_cells",
+    "paper_ratios",
     "partial_collapse",
     "partial_counts",
-    "paper_ratios",
     "precision_agreement",
     "predicted_row_sum",
+    "prediction_agreement",
+    "run_counts",
     "share_summary",
     "share_trend",
+    "shared_decay_ratios",
+    "side_by_side",
+    "summary_cells",
     "table5",
+    "value_change_cells",
 ]

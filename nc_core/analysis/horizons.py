@@ -18,6 +18,7 @@ horizons into the numbers the training-length chapter shows:
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 
@@ -47,6 +48,9 @@ PAIRS: dict[str, tuple[str, str]] = {
 
 
 def _train_images(run: Mapping) -> int:
+    if run["dataset"] == "ufm":  # one free feature per sample: N from the run's data_kwargs (default 10,000)
+        kwargs = run.get("data_kwargs") or {}
+        return int((json.loads(kwargs) if isinstance(kwargs, str) else kwargs).get("num_samples", 10000))
     spec = get_spec(str(run["dataset"]))
     per_class = run.get("subset_per_class")
     if per_class is None or (isinstance(per_class, float) and math.isnan(per_class)):
@@ -55,9 +59,10 @@ def _train_images(run: Mapping) -> int:
 
 
 def optimizer_steps(run: Mapping, epoch: int | None = None) -> int:
-    """Optimizer steps after ``epoch`` epochs (default: the run's ``epochs``) of a run of an image dataset:
-    ``epoch * ceil(n_train / batch_size)``, with ``n_train = subset_per_class * K`` (a balanced subset) or
-    the whole training set (the loader keeps the last, smaller batch)."""
+    """Optimizer steps after ``epoch`` epochs (default: the run's ``epochs``) of a run of an image dataset
+    or of the UFM: ``epoch * ceil(n_train / batch_size)``, with ``n_train = subset_per_class * K`` (a
+    balanced subset), the whole training set (the loader keeps the last, smaller batch), or the UFM's
+    ``num_samples``."""
     epochs = int(run["epochs"] if epoch is None else epoch)
     return epochs * math.ceil(_train_images(run) / int(run["batch_size"]))
 

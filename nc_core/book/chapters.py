@@ -123,6 +123,16 @@ CHAPTERS: tuple[Chapter, ...] = (
         profiles={"smoke": SMOKE_STORE},
     ),
     Chapter(
+        "ufm",
+        "The unconstrained feature model at the paper's size (Figure 15)",
+        profiles={"smoke": SMOKE_STORE},
+    ),
+    Chapter(
+        "vit",
+        "Vision Transformer (Figure 45; a FashionMNIST substitute without CIFAR-10)",
+        profiles={"smoke": SMOKE_STORE},
+    ),
+    Chapter(
         "imagenet",
         "ResNet50 on ImageNet-1K (Figures 17, 18)",
         profiles={"smoke": SMOKE_STORE},

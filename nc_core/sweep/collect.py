@@ -1,9 +1,12 @@
-"""What a chapter page needs from a grid: train its missing runs, then load exactly the planned ones."""
+"""What a chapter page needs from a grid: train its missing runs, then load exactly the planned ones; and the
+per-stage table of runs with layer metrics (:func:`layer_table`)."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
+import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -12,11 +15,16 @@ from typing import Any
 
 import pandas as pd
 
+from ..metrics import LAYER_COLUMNS
+from ..train import RunConfig
 from .grids import Grid, PlannedRun, get_grid
 from .runner import run_sweep
 from .store import DEFAULT_ROOT, load_histories, load_results
 
-__all__ = ["GridResults", "collect"]
+__all__ = ["GridResults", "collect", "layer_table"]
+
+# run columns repeated on every stage row of layer_table besides the RunConfig fields (when present)
+_RUN_COLUMNS = ("status", "train_acc", "test_acc", "horizon", "profile")
 
 
 @dataclass
@@ -88,3 +96,29 @@ def collect(
         for col in ("optimizer", "epochs", "momentum", "weight_decay"):
             hist[col] = hist["run_id"].map(keys[col])
     return GridResults(g, profile, planned, finals, hist, message)
+
+
+def layer_table(finals: pd.DataFrame) -> pd.DataFrame:
+    """The per-stage metrics of runs trained with ``layer_metrics=True``, one row per run x stage.
+
+    Expands the ``layer_metrics_json`` column of final records (as :func:`collect` and
+    :func:`~nc_core.sweep.store.load_results` return them, or ``RunResult.final`` rows) into the columns
+    :data:`~nc_core.metrics.LAYER_COLUMNS` (``stage``, ``depth``, ``dim``, ``NC1``, ``NC2``, ``ncc_acc``;
+    see :func:`~nc_core.metrics.layer_metrics`), preceded by the run's ``run_id``, its config columns
+    (``model``, ``optimizer``, ``lr``, ``momentum``, ``weight_decay``, ...) and ``status``, ``train_acc``,
+    ``test_acc``, ``horizon``, ``profile`` where present, repeated on each of its stage rows. The
+    last-layer ``NC*`` columns of the records are not repeated: the ``features`` stage holds them.
+
+    Runs without per-stage metrics (not asked for, or diverged) are left out; with none, the frame is
+    empty with the per-stage columns.
+    """
+    if "layer_metrics_json" not in finals:
+        return pd.DataFrame(columns=list(LAYER_COLUMNS))
+    config_fields = [f.name for f in dataclasses.fields(RunConfig)]
+    keep = [c for c in ("run_id", *config_fields, *_RUN_COLUMNS) if c in finals]
+    rows = [
+        {**{c: run[c] for c in keep}, **stage}
+        for run in finals[finals["layer_metrics_json"].notna()].to_dict(orient="records")
+        for stage in json.loads(run["layer_metrics_json"])
+    ]
+    return pd.DataFrame(rows, columns=[*keep, *LAYER_COLUMNS])

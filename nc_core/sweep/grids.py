@@ -27,6 +27,7 @@ from ..models import MODEL_NAMES
 from ..optim import OPTIMIZER_NAMES
 from ..profiles import PROFILES
 from ..train import RunConfig
+from .beyond import BEYOND_GRIDS
 from .definitions import PAPER_GRIDS
 
 __all__ = [
@@ -524,11 +525,13 @@ def _check_config(config: RunConfig, ctx: str, *, strict_names: bool = True) -> 
 # -- registry -------------------------------------------------------------------------------------------
 
 _CACHE: dict[str, Grid] = {}
+#: Every named grid: the paper's, then the project's own beyond it.
+GRIDS: dict[str, dict[str, Any]] = {**PAPER_GRIDS, **BEYOND_GRIDS}
 
 
 def grid_names() -> list[str]:
-    """Names of the paper's grids, in definition order."""
-    return list(PAPER_GRIDS)
+    """Names of the paper's grids and then the project's own, in definition order."""
+    return list(GRIDS)
 
 
 def load_grid_file(path: str | Path) -> Grid:
@@ -563,14 +566,14 @@ def get_grid(name_or_path: str | Path | Grid) -> Grid:
     if isinstance(name_or_path, Grid):
         return name_or_path
     key = str(name_or_path)
-    if key in PAPER_GRIDS:
+    if key in GRIDS:
         if key not in _CACHE:
-            _CACHE[key] = Grid.from_dict(PAPER_GRIDS[key])
+            _CACHE[key] = Grid.from_dict(GRIDS[key])
         return _CACHE[key]
     if key.endswith((".json", ".yaml", ".yml")) or Path(key).is_file():
         return load_grid_file(key)
     raise ValueError(
-        f"unknown grid {key!r}; grids: {', '.join(PAPER_GRIDS)} (or a path to a .json/.yaml file)"
+        f"unknown grid {key!r}; grids: {', '.join(GRIDS)} (or a path to a .json/.yaml file)"
     )
 
 

@@ -12,6 +12,9 @@ __all__ = ["RunConfig"]
 
 # fields that change how fast a run goes but not what it computes; excluded from the run id
 _EXECUTION_FIELDS = ("device", "compile", "eval_batch_size")
+# fields added after the first results were stored, with the value they implicitly had then: they enter
+# the run id only when set to something else, so that every earlier run id stays what it was
+_LATER_FIELDS = {"layer_metrics": False}
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,8 @@ class RunConfig:
     Defaults follow the paper: batch 128, LR x0.1 at 1/3 and 2/3 of training (``lr_schedule="step"``),
     ``beta2 = 0.999``, 200 epochs. ``width < 1`` and ``subset_per_class`` define the small profiles that
     run on a CPU; they are part of the run's identity, so results at different scales never mix.
+    ``layer_metrics`` adds NC1, NC2 and NCC accuracy of every stage's features at the end of training
+    (:mod:`nc_core.metrics.layers`; the models that expose stages only).
     """
 
     model: str = "resnet9"
@@ -43,6 +48,7 @@ class RunConfig:
     bf16: bool = False
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     data_kwargs: dict[str, Any] = field(default_factory=dict)
+    layer_metrics: bool = False
     # execution only (not part of the run id)
     device: str = "cpu"
     compile: bool = False
@@ -71,6 +77,9 @@ class RunConfig:
         d = dataclasses.asdict(self)
         for key in _EXECUTION_FIELDS:
             d.pop(key)
+        for key, implicit in _LATER_FIELDS.items():
+            if d[key] == implicit:
+                d.pop(key)
         return d
 
     @property

@@ -51,7 +51,7 @@ from ..data import (
     separable_data,
     ufm_indices,
 )
-from ..metrics import NonFiniteError
+from ..metrics import NonFiniteError, layer_metrics, stage_outputs
 from ..models import FeatureClassifier, make_model, param_groups_for_decay
 from ..models.params import param_groups_for_muon
 from ..optim import MUON_NAMES, make_optimizer
@@ -373,6 +373,8 @@ def run_training(
         data: pre-built ``(train, test)`` to skip :func:`build_data` (sweeps reuse loaded data).
     """
     run = _setup(config, data if data is not None else build_data(config, data_root))
+    if config.layer_metrics:
+        stage_outputs(run.model)  # a model without stages fails here, before any training
     path = Path(checkpoint_dir) / f"{config.run_id}.pt" if checkpoint_dir is not None else None
     if path is not None:
         _resume(run, path)
@@ -406,7 +408,25 @@ def run_training(
     bar.close()
     history = pd.DataFrame(run.rows)
     final = _final_record(config, run.status, history, run.elapsed, run.metric_seconds)
+    if config.layer_metrics and run.status == "completed":
+        final.update(_layer_record(run))
     return RunResult(config, run.status, history, final)
+
+
+def _layer_record(run: _Run) -> dict[str, Any]:
+    """The per-stage NC1 / NC2 / NCC accuracy of the trained model on the training set
+    (:func:`~nc_core.metrics.layer_metrics`) as a JSON list of row dicts, ``layer_metrics_json``, and the
+    pass's wall time, ``layer_seconds``. The weights measured are those of the last-layer metrics (a
+    schedule-free optimizer in eval mode: its averaged weights)."""
+    _set_optimizer_mode(run.optimizer, training=False)
+    if run.device.type == "cuda":
+        torch.cuda.synchronize(run.device)
+    t0 = time.perf_counter()
+    table = layer_metrics(run.model, run.train, batch_size=run.config.eval_batch_size)
+    if run.device.type == "cuda":
+        torch.cuda.synchronize(run.device)
+    seconds = time.perf_counter() - t0
+    return {"layer_metrics_json": json.dumps(table.to_dict(orient="records")), "layer_seconds": seconds}
 
 
 def _final_record(
