@@ -35,6 +35,7 @@ from .profiles import PROFILES
 
 __all__ = [
     "CLAIMS_ARCHIVE",
+    "FINDINGS",
     "GATES",
     "PAPER_CLAIMS",
     "ClaimLog",
@@ -43,6 +44,7 @@ __all__ = [
     "load_archived_checks",
     "load_checks",
     "verdict_matrix",
+    "verdict_tables",
     "verdicts",
 ]
 
@@ -56,6 +58,7 @@ GATES: dict[str, tuple[str, ...]] = {
     "all": PROFILES,
     "cpu+": ("cpu", "gpu", "paper"),
     "paper": ("paper",),
+    "none": (),  # the project's findings: a measurement either way, never an error of the code
 }
 
 
@@ -146,6 +149,28 @@ PAPER_CLAIMS: tuple[PaperClaim, ...] = (
 )  # fmt: skip
 
 
+#: The project's own findings beyond the paper (its Section 4.5): decided like the paper's claims, shown
+#: apart from them ("Finding" rows), never gated (gate ``none``): a measurement, not a reproduction.
+FINDINGS: tuple[PaperClaim, ...] = (
+    PaperClaim("finding_lion", "Lion: decoupled decay keeps NC0 above the coupled variant's at every weight "
+               "decay, and the coupled variant's NC0 falls (as SignumW and Signum)",
+               "beyond the paper: Theorems 3.3 and 3.4 applied to Lion", "beyond",
+               "mean NC0 of Lion over Lion (coupled) at every shared weight decay > 0 (> 1), and Lion "
+               "(coupled)'s mean NC0 without decay over its lowest with decay (>= 10)"),
+    PaperClaim("finding_schedulefree", "Schedule-Free: AdamW-SF (decoupled) keeps NC0 above SGD-SF (coupled) "
+               "at every weight decay, and SGD-SF's NC0 falls", "beyond the paper: Theorems 3.1 and 3.3 "
+               "applied to Schedule-Free", "beyond", "as for Lion, for the pair AdamW-SF / SGD-SF"),
+    PaperClaim("finding_muon", "Muon: NC0 does not fall with decoupled decay, whether the classifier is "
+               "trained by AdamW (the usual recipe) or by Muon", "beyond the paper: decoupled decay under "
+               "Muon", "beyond", "mean NC0 without decay over the lowest with decay (< 10), for muon and "
+               "muon_all"),
+    PaperClaim("finding_layers", "Decoupled decay keeps NC1 above its coupled counterpart's at every depth, "
+               "not only at the last layer", "beyond the paper: its Section 4.5's open question", "beyond",
+               "per stage of ResNet9 and VGG9, NC1 of AdamW/SignumW over Adam/Signum at the Table 4 "
+               "configurations"),
+)  # fmt: skip
+
+
 def _as_text(value: Any) -> str:
     """A check's measured value as text: JSON where possible (NumPy scalars as numbers), else ``str``."""
     if isinstance(value, str):
@@ -166,7 +191,7 @@ class ClaimLog:
             raise ValueError(f"unknown profile {profile!r}; choose from {', '.join(GATES['all'])}")
         self.chapter, self.profile, self.variant = chapter, profile, variant
         self.terminal = terminal
-        self._known = {c.id for c in PAPER_CLAIMS}
+        self._known = {c.id for c in (*PAPER_CLAIMS, *FINDINGS)}
         self.rows: list[dict[str, Any]] = []
 
     def check(
@@ -186,7 +211,7 @@ class ClaimLog:
         if gate not in GATES:
             raise ValueError(f"unknown gate {gate!r}; choose from {', '.join(GATES)}")
         if paper_claim and paper_claim not in self._known:
-            raise ValueError(f"unknown paper claim {paper_claim!r}; see nc_core.claims.PAPER_CLAIMS")
+            raise ValueError(f"unknown claim {paper_claim!r}; see nc_core.claims.PAPER_CLAIMS and FINDINGS")
         self.rows.append({
             "chapter": self.chapter, "variant": self.variant, "profile": self.profile, "check": text,
             "value": _as_text(value),
@@ -278,6 +303,31 @@ def verdict_matrix(checks: pd.DataFrame, claims: tuple[PaperClaim, ...] = PAPER_
             verdict += " (before the terminal phase)"
         out.loc[cid, scale] = verdict
     return out
+
+
+def verdict_tables(matrix: pd.DataFrame, max_columns: int = 4) -> list[tuple[str, pd.DataFrame]]:
+    """:func:`verdict_matrix` cut into tables that fit a page column: one per profile, and more where a
+    profile has over ``max_columns`` scales (in order). A column is named by its scale without the
+    profile's prefix (``"cpu, 60 epochs"`` -> ``"60 epochs"``; the bare profile -> ``"all pages"``), and
+    ``" (before the terminal phase)"`` becomes ``" †"``.
+
+    Returns:
+        ``(caption, table)`` pairs; a caption names the profile and, when cut, the part (``"1/2"``).
+    """
+    if max_columns < 1:
+        raise ValueError(f"max_columns must be at least 1, not {max_columns}")
+    marked = matrix.replace(regex={r" \(before the terminal phase\)$": " †"})
+    profile_of = pd.Series({scale: scale.split(",")[0] for scale in marked.columns}, dtype=object)
+    tables = []
+    for prof, scales in profile_of.groupby(profile_of, sort=False):
+        names = list(scales.index)
+        parts = [names[i : i + max_columns] for i in range(0, len(names), max_columns)]
+        for k, part in enumerate(parts, start=1):
+            short = {s: s[len(prof) :].lstrip(", ") or "all pages" for s in part}
+            where = f" (part {k}/{len(parts)})" if len(parts) > 1 else ""
+            caption = f"Verdict of each claim at profile {prof}{where}"
+            tables.append((caption, marked[part].rename(columns=short)))
+    return tables
 
 
 def _page(check: pd.Series) -> str:

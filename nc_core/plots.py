@@ -50,13 +50,19 @@ __all__ = [
 DEFAULT_FIGURE_FOLDER = Path("book/generated/figures")
 
 #: One colour per coupled/decoupled pair, keyed by the coupled member (tab10 colours).
-PAIR_COLORS: dict[str, str] = {"sgd": "#1f77b4", "adam": "#d62728", "signum": "#2ca02c"}
+PAIR_COLORS: dict[str, str] = {
+    "sgd": "#1f77b4", "adam": "#d62728", "signum": "#2ca02c",
+    "lion_coupled": "#9467bd", "sgd_schedulefree": "#8c564b", "muon": "#e377c2", "muon_all": "#17becf",
+}  # fmt: skip
 _OTHER_COLORS = ("#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 
 #: Display names of the optimizers (the paper's spelling).
 OPTIMIZER_LABELS: dict[str, str] = {
     "sgd": "SGD", "sgdw": "SGDW", "adam": "Adam", "adamw": "AdamW", "signum": "Signum",
     "signumw": "SignumW", "adam_adamw": "Adam/AdamW",
+    # beyond the paper
+    "lion": "Lion", "lion_coupled": "Lion (coupled)", "sgd_schedulefree": "SGD-SF",
+    "adamw_schedulefree": "AdamW-SF", "muon": "Muon", "muon_all": "Muon (+ classifier)",
 }  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from nc_core.claims import (
     load_archived_checks,
     load_checks,
     verdict_matrix,
+    verdict_tables,
     verdicts,
 )
 
@@ -56,7 +57,7 @@ def test_bad_input_is_named():
     log = ClaimLog("theory", "cpu")
     with pytest.raises(ValueError, match="unknown gate"):
         log.check("x", 1, True, "sometimes")
-    with pytest.raises(ValueError, match="unknown paper claim"):
+    with pytest.raises(ValueError, match="unknown claim"):
         log.check("x", 1, True, "all", "no_such_claim")
 
 
@@ -118,6 +119,26 @@ def test_verdict_matrix_per_scale_marks_checks_before_the_terminal_phase(tmp_pat
     assert m.loc["dynamics_decoupled_nc0", long] == "holds (before the terminal phase)"
     assert m.loc["momentum_accelerates_sgd", "gpu"] == "holds"
     assert m.loc["momentum_accelerates_sgd", short] == "-" and m.loc["thm33_signgd_decoupled", "gpu"] == "-"
+
+
+def test_verdict_tables_cut_each_profile_to_fit_and_shorten_the_headers():
+    cols = ["smoke", "smoke, 3 epochs", "smoke, 6 epochs", "smoke, UFM batch 128", "smoke, pooled", "cpu"]
+    m = pd.DataFrame("-", index=["a", "b"], columns=cols, dtype=object)
+    m.loc["a", "smoke, 6 epochs"] = "fails (before the terminal phase)"
+    m.loc["b", "cpu"] = "holds"
+    tables = verdict_tables(m, max_columns=4)
+    assert [c for c, _ in tables] == [
+        "Verdict of each claim at profile smoke (part 1/2)",
+        "Verdict of each claim at profile smoke (part 2/2)",
+        "Verdict of each claim at profile cpu",
+    ]
+    first, second, cpu = (t for _, t in tables)
+    assert list(first.columns) == ["all pages", "3 epochs", "6 epochs", "UFM batch 128"]
+    assert list(second.columns) == ["pooled"] and list(cpu.columns) == ["all pages"]
+    assert first.loc["a", "6 epochs"] == "fails †" and cpu.loc["b", "all pages"] == "holds"
+    assert sum(t.shape[1] for _, t in tables) == len(cols)  # every scale shown once
+    with pytest.raises(ValueError, match="max_columns"):
+        verdict_tables(m, max_columns=0)
 
 
 def test_archive_keeps_a_profiles_checks_and_old_files_read(tmp_path):

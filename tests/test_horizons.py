@@ -14,6 +14,7 @@ from nc_core.analysis import (
     lr_per_step,
     optimizer_steps,
     paper_ratios,
+    planned_lr_per_step,
     predicted_row_sum,
 )
 
@@ -50,6 +51,21 @@ def test_lr_per_step_repeats_each_epochs_lr():
     )
     with pytest.raises(ValueError, match="no LR for epoch"):
         lr_per_step(RUN, _history([0.1, 0.1]))
+
+
+def test_planned_lr_per_step_is_the_papers_step_schedule_by_hand():
+    # 6 epochs x 2 steps, LR 0.1: x0.1 after epochs 6 // 3 = 2 and 2 * 6 // 3 = 4
+    run = {**RUN, "epochs": 6, "lr": 0.1}
+    want = [0.1] * 4 + [0.01] * 4 + [0.001] * 4
+    np.testing.assert_allclose(planned_lr_per_step(run), want, rtol=1e-12)
+    np.testing.assert_allclose(planned_lr_per_step({**run, "lr_schedule": "constant"}), [0.1] * 12)
+    # the cpu profile: 60 epochs x 79 steps at LR 0.001 and decoupled decay 5e-4: each third of the
+    # 4,740 steps shrinks a weight by (1 - eta lambda)^1580, eta = 1e-3, 1e-4, 1e-5
+    cpu = {"dataset": "fashionmnist", "subset_per_class": 250, "batch_size": 32, "epochs": 60, "lr": 1e-3}
+    etas = planned_lr_per_step(cpu)
+    by_hand = np.prod([(1 - eta * 5e-4) ** 1580 for eta in (1e-3, 1e-4, 1e-5)])
+    assert len(etas) == 4740 and np.prod(1 - etas * 5e-4) == pytest.approx(by_hand, rel=1e-12)
+    assert by_hand == pytest.approx(0.99912, abs=1e-5)  # the weight-decay page's 0.9991
 
 
 def test_predicted_row_sum_sgdw_is_the_product_of_one_minus_eta_lambda():

@@ -28,7 +28,7 @@ def test_registry_notebooks_and_toc_agree():
     assert sorted(generated) == sorted(f"book/generated/{c.page(v)}" for c, v in pages())
     # theory, dynamics, regression, momentum, interpolation, training length, imagenet, claims; weight decay:
     # architecture x dataset
-    assert len(pages()) == 10 + 6
+    assert len(pages()) == 11 + 6
     for chapter in CHAPTERS:
         nb = nbformat.read(chapter.notebook, as_version=4)
         tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
@@ -50,6 +50,7 @@ SMOKE_PAGES = [
     "ufm",
     "vit",
     "imagenet",
+    "beyond",
     "claims",
 ]
 

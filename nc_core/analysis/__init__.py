@@ -32,6 +32,7 @@ from .horizons import (
     lr_per_step,
     optimizer_steps,
     paper_ratios,
+    planned_lr_per_step,
     predicted_row_sum,
 )
 from .interpolation import accuracy_anova, decoupled_shrink, share_summary, share_trend
@@ -99,6 +100,7 @@ __all__ = [
     "partial_collapse",
     "partial_counts",
     "precision_agreement",
+    "planned_lr_per_step",
     "predicted_row_sum",
     "prediction_agreement",
     "run_counts",

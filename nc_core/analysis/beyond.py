@@ -14,9 +14,22 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .weight_decay import means_by_weight_decay
+from .weight_decay import compare_decoupled, means_by_weight_decay
 
-__all__ = ["PREDICTIONS", "Prediction", "nc0_verdicts", "pick_lr"]
+__all__ = [
+    "LAYER_PAIRS",
+    "PREDICTIONS",
+    "NEW_PAIRS",
+    "Prediction",
+    "findings",
+    "grid_lrs_agree",
+    "last_stage_deviation",
+    "layer_cost",
+    "layer_ratios",
+    "nc0_verdicts",
+    "stages_above",
+    "pick_lr",
+]
 
 
 @dataclass(frozen=True)
@@ -47,9 +60,13 @@ def pick_lr(finals: pd.DataFrame, min_train_acc: float) -> pd.DataFrame:
     here also required to fit the training set (completed with ``train_acc >= min_train_acc``) so that
     its runs count.
 
+    The weight-decay runs use the pick and the candidate just below it (``below``), so that each point
+    is a mean over two LRs, as the paper's figures average over several.
+
     Returns:
         One row per optimizer (index): ``candidates`` (sorted LRs tried), ``largest_not_diverged``,
-        ``pick`` (NaN where no candidate fits) and ``train_acc_at_pick``.
+        ``pick`` (NaN where no candidate fits), ``below`` (the next smaller candidate; NaN if none) and
+        ``train_acc_at_pick``.
     """
     missing = sorted({"optimizer", "lr", "status", "train_acc"} - set(finals.columns))
     if missing:
@@ -59,14 +76,30 @@ def pick_lr(finals: pd.DataFrame, min_train_acc: float) -> pd.DataFrame:
         done = g[g["status"] == "completed"]
         fits = done[done["train_acc"] >= min_train_acc]
         pick = float(fits["lr"].max()) if len(fits) else math.nan
+        candidates = sorted(float(x) for x in g["lr"])
+        smaller = [lr for lr in candidates if lr < pick]
         rows[opt] = {
-            "candidates": sorted(float(x) for x in g["lr"]),
+            "candidates": candidates,
             "largest_not_diverged": float(done["lr"].max()) if len(done) else math.nan,
             "pick": pick,
+            "below": smaller[-1] if smaller else math.nan,
             "train_acc_at_pick": float(fits.loc[fits["lr"] == pick, "train_acc"].iloc[0])
             if len(fits)
             else math.nan,
         }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def grid_lrs_agree(picks: pd.DataFrame, grid_lrs: dict[str, list[float]]) -> pd.DataFrame:
+    """Whether the weight-decay grid runs each optimizer at the LRs the probe picks: ``grid uses`` (the
+    grid's LRs, sorted) against ``probe picks`` (``below`` and ``pick`` of :func:`pick_lr`, NaN dropped)
+    and ``agrees``. An optimizer the grid does not run gets an empty ``grid uses`` and ``agrees`` False.
+    """
+    rows = {}
+    for opt, r in picks.iterrows():
+        wanted = sorted(float(x) for x in (r["below"], r["pick"]) if not math.isnan(x))
+        used = sorted(float(x) for x in grid_lrs.get(opt, []))
+        rows[opt] = {"probe picks": wanted, "grid uses": used, "agrees": bool(used) and used == wanted}
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
@@ -81,7 +114,8 @@ def nc0_verdicts(summary: pd.DataFrame, metric: str = "NC0_code", factor: float 
 
     Returns:
         One row per optimizer (index): ``decay``, ``predicted``, ``why``, ``at_zero``, ``lowest``,
-        ``at_weight_decay`` (where the lowest is), ``ratio``, ``falls``, ``agrees``.
+        ``at_weight_decay`` (where the lowest is), ``decays`` (the weight decays > 0 with valid runs),
+        ``ratio``, ``falls``, ``agrees``.
     """
     rows = {}
     for opt, pred in PREDICTIONS.items():
@@ -101,8 +135,136 @@ def nc0_verdicts(summary: pd.DataFrame, metric: str = "NC0_code", factor: float 
             "at_zero": at_zero,
             "lowest": lowest,
             "at_weight_decay": best,
+            "decays": sorted(positive),
             "ratio": ratio,
             "falls": falls,
             "agrees": None if falls is None else falls == pred.nc0_falls,
         }
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+#: The new optimizers' (decoupled, coupled) pairs, each with the finding it decides
+#: (:data:`nc_core.claims.FINDINGS`).
+NEW_PAIRS: tuple[tuple[str, str, str], ...] = (
+    ("lion", "lion_coupled", "finding_lion"),
+    ("adamw_schedulefree", "sgd_schedulefree", "finding_schedulefree"),
+)
+
+
+def _falls(r: pd.Series | None) -> bool | None:
+    """``falls`` of a :func:`nc0_verdicts` row as a Python bool (``None``: undecided or no row)."""
+    return None if r is None or r["falls"] is None or pd.isna(r["falls"]) else bool(r["falls"])
+
+
+def _fall_text(r: pd.Series | None) -> str:
+    if _falls(r) is None:
+        return "no valid runs with and without decay"
+    return (
+        f"NC0 {r['at_zero']:.3g} without decay, lowest {r['lowest']:.3g} at {r['at_weight_decay']:g} "
+        f"(ratio {r['ratio']:.3g})"
+    )
+
+
+def findings(summary: pd.DataFrame, metric: str = "NC0_code", factor: float = 10.0) -> pd.DataFrame:
+    """The checks that decide the findings beyond the paper, from ``summary`` (as for :func:`nc0_verdicts`).
+
+    As the paper's claims for AdamW/Adam and SignumW/Signum (Figures 1, 3), per pair of :data:`NEW_PAIRS`:
+    the decoupled member's mean ``metric`` above the coupled one's at every shared weight decay > 0
+    (:func:`~nc_core.analysis.weight_decay.compare_decoupled`), and the coupled member's ``metric`` falling
+    by ``factor`` with weight decay (:func:`nc0_verdicts`). Muon has no coupled variant: for ``muon`` and
+    ``muon_all`` the check is that ``metric`` stays within ``factor`` of its value without decay. Only the
+    absence of a fall is asked of a decoupled optimizer, not "no change": Theorem 3.3's fixed point
+    ``(K-2)^2/lambda^2`` itself moves with the decay.
+
+    Returns:
+        One row per check: ``finding`` (its id), ``check`` (text, with the optimizers' names), ``value``
+        and ``passed`` (False where the runs to decide it are missing).
+    """
+    v = nc0_verdicts(summary, metric, factor)
+    row = {o: v.loc[o] for o in v.index}
+    rows = []
+    for hi, lo, fid in NEW_PAIRS:
+        c = compare_decoupled(summary, hi, lo, metric)
+        rows.append({
+            "finding": fid, "check": f"{hi}'s mean NC0 above {lo}'s at every shared weight decay > 0",
+            "value": {f"{w:g}": round(r, 3) for w, r in c.ratios.items()} or "no shared weight decay",
+            "passed": c.above_at_every,
+        })  # fmt: skip
+        rows.append({
+            "finding": fid, "check": f"{lo}'s mean NC0 falls at least {factor:g}x with weight decay",
+            "value": _fall_text(row.get(lo)), "passed": _falls(row.get(lo)) is True,
+        })  # fmt: skip
+    for opt in ("muon", "muon_all"):
+        rows.append({
+            "finding": "finding_muon", "check": f"{opt}'s mean NC0 stays within {factor:g}x of its value "
+            "without decay", "value": _fall_text(row.get(opt)),
+            "passed": _falls(row.get(opt)) is False,
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=["finding", "check", "value", "passed"])
+
+
+#: The paper's (decoupled, coupled) pairs compared stage by stage in the layer-by-layer section.
+LAYER_PAIRS: tuple[tuple[str, str], ...] = (("adamw", "adam"), ("signumw", "signum"), ("sgdw", "sgd"))
+
+
+def layer_ratios(layers: pd.DataFrame, metric: str = "NC1") -> pd.DataFrame:
+    """Per architecture and stage, ``metric`` of each decoupled optimizer over its coupled counterpart's
+    (:data:`LAYER_PAIRS`), from :func:`nc_core.sweep.collect.layer_table` (one run per optimizer and
+    model; several runs are averaged).
+
+    Returns:
+        Index (``model``, ``depth``, ``stage``); one column per pair, named ``"<decoupled>/<coupled>"``
+        (NaN where a member has no run).
+    """
+    missing = sorted({"model", "optimizer", "depth", "stage", metric} - set(layers.columns))
+    if missing:
+        raise ValueError(f"the layer table lacks column(s) {missing}")
+    wide = layers.pivot_table(
+        index=["model", "depth", "stage"], columns="optimizer", values=metric, aggfunc="mean"
+    )
+    out = pd.DataFrame(index=wide.index)
+    for hi, lo in LAYER_PAIRS:
+        out[f"{hi}/{lo}"] = wide[hi] / wide[lo] if hi in wide and lo in wide else math.nan
+    return out
+
+
+def stages_above(ratios: pd.DataFrame, pair: str) -> dict[str, float | int | bool]:
+    """The layer finding for one pair of :func:`layer_ratios` (column ``pair``, e.g. ``"adamw/adam"``):
+    ``stages`` with both members measured, how many have a ratio above 1 (``above``: the decoupled member
+    collapses less there), the ``smallest`` ratio, and ``holds`` = every such stage is above 1 (False when
+    there is none)."""
+    col = ratios[pair].dropna()
+    return {
+        "stages": len(col),
+        "above": int((col > 1).sum()),
+        "smallest": float(col.min()) if len(col) else math.nan,
+        "holds": bool(len(col)) and bool((col > 1).all()),
+    }
+
+
+def last_stage_deviation(layers: pd.DataFrame, runs: pd.DataFrame, metric: str = "NC1") -> float:
+    """Largest relative difference between the per-stage ``metric`` of the last stage (``"features"``, the
+    model's penultimate features) and the run's own last-layer ``metric``, over the runs of ``layers``
+    (:func:`nc_core.sweep.collect.layer_table`) found in ``runs`` (final records). Both are the same
+    quantity computed by two passes, so it should be at rounding level.
+
+    Raises:
+        ValueError: no run has both (nothing to compare).
+    """
+    last = layers[layers["stage"] == "features"][["run_id", metric]].merge(
+        runs[["run_id", metric]], on="run_id", suffixes=("", "_last")
+    )
+    if last.empty:
+        raise ValueError("no run has both per-stage and last-layer metrics")
+    return float(((last[metric] - last[f"{metric}_last"]).abs() / last[f"{metric}_last"].abs()).max())
+
+
+def layer_cost(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per model: median seconds of one training epoch (``train_seconds / epochs``), of the all-stage
+    metric pass (``layer_seconds``, once per run) and their ratio, over the completed runs."""
+    done = runs[runs["status"] == "completed"]
+    cost = done.assign(
+        epoch_seconds=done["train_seconds"] / done["epochs"],
+        ratio=done["layer_seconds"] / (done["train_seconds"] / done["epochs"]),
+    )
+    return cost.groupby("model")[["epoch_seconds", "layer_seconds", "ratio"]].median()

@@ -6,6 +6,7 @@ horizons into the numbers the training-length chapter shows:
 
 * :func:`optimizer_steps` - steps per epoch and the horizon of each run, from its own data size and batch;
 * :func:`lr_per_step` - the LR of every optimizer step, from the LR the run's history recorded per epoch;
+  :func:`planned_lr_per_step` - the same from the run's configuration alone (before it has run);
 * :func:`predicted_row_sum` - Theorem 3.1 / Lemma E.5 made exact: under SGD (coupled) and SGDW
   (decoupled) ``W_t^T 1 = c_t W_0^T 1`` with ``c_t`` from :func:`nc_core.theory.row_sum_factors`, so the
   measured NC0 of those runs must follow ``|c_t| NC0_0`` (code convention) at every measured epoch;
@@ -36,6 +37,7 @@ __all__ = [
     "lr_per_step",
     "optimizer_steps",
     "paper_ratios",
+    "planned_lr_per_step",
     "predicted_row_sum",
 ]
 
@@ -77,6 +79,34 @@ def lr_per_step(run: Mapping, history: pd.DataFrame) -> np.ndarray:
         raise ValueError(f"run {run['run_id']}: the history has no LR for epoch(s) {missing[:5]}")
     per_epoch = optimizer_steps(run, 1)
     return np.repeat(lrs.loc[epochs].to_numpy(dtype=np.float64), per_epoch)
+
+
+def planned_lr_per_step(run: Mapping) -> np.ndarray:
+    """The LR of each optimizer step that ``run`` (a RunConfig as a mapping, or a final record) will
+    take: its ``lr`` under its ``lr_schedule`` (the engine's :func:`nc_core.train.schedule.make_lr_scheduler`
+    driven on a dummy parameter, so the schedule is the engine's own), for ``epochs`` epochs of
+    :func:`optimizer_steps` steps each. For the paper's step schedule: ``lr`` for the first ``E // 3``
+    epochs, ``lr/10`` up to ``2E // 3``, ``lr/100`` after.
+    """
+    import torch  # the analysis module needs torch only here
+
+    from ..train.schedule import make_lr_scheduler
+
+    per_epoch, epochs = optimizer_steps(run, 1), int(run["epochs"])
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=float(run["lr"]))
+    scheduler, unit = make_lr_scheduler(
+        opt, str(run.get("lr_schedule", "step")), epochs=epochs, steps_per_epoch=per_epoch
+    )
+    etas = np.empty(epochs * per_epoch)
+    for t in range(len(etas)):
+        etas[t] = opt.param_groups[0]["lr"]
+        if unit == "step":
+            opt.step()
+            scheduler.step()
+        elif (t + 1) % per_epoch == 0:
+            opt.step()
+            scheduler.step()
+    return etas
 
 
 def predicted_row_sum(run: Mapping, history: pd.DataFrame) -> pd.DataFrame:

@@ -138,6 +138,12 @@ CHAPTERS: tuple[Chapter, ...] = (
         profiles={"smoke": SMOKE_STORE},
         figures=False,  # no ImageNet runs here: the page says so instead of drawing
     ),
+    # the project's own work, after the paper's chapters
+    Chapter(
+        "beyond",
+        "Beyond the paper: Lion, Schedule-Free, Muon, and neural collapse layer by layer",
+        profiles={"smoke": SMOKE_STORE},
+    ),
     # last: collects the checks every other page saved
     Chapter("claims", "The paper's claims and their verdicts", figures=False),
 )

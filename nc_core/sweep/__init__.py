@@ -16,7 +16,7 @@ Command line: ``python -m nc_core sweep list|plan|run|status``.
 """
 
 from ..profiles import VALID_TRAIN_ACC
-from .collect import GridResults, collect
+from .collect import GridResults, collect, layer_table
 from .grids import (
     DEFAULT_PROFILES,
     PROFILE_NAMES,
@@ -53,6 +53,7 @@ __all__ = [
     "estimate",
     "get_grid",
     "grid_names",
+    "layer_table",
     "load_grid_file",
     "load_histories",
     "load_results",

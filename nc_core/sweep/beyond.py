@@ -31,14 +31,15 @@ __all__ = ["BEYOND_GRIDS", "BEYOND_LRS", "LR_CANDIDATES"]
 _SOURCE = "the project's own experiment (beyond the paper: its Section 4.5 lists these as open questions)"
 
 #: LR candidates of the probe per new optimizer: four values around each method's usual range (Lion and
-#: Muon from their papers' recipes, Schedule-Free from its README: 1-10x the base method's LR).
+#: Muon from their papers' recipes, Schedule-Free from its README: 1-10x the base method's LR); for Lion and
+#: Muon, whose four all fitted the training set (v1), two larger values (v2) to find where they stop.
 LR_CANDIDATES: dict[str, list[float]] = {
-    "lion": [1e-4, 3e-4, 1e-3, 3e-3],
-    "lion_coupled": [1e-4, 3e-4, 1e-3, 3e-3],
+    "lion": [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2],
+    "lion_coupled": [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2],
     "sgd_schedulefree": [0.01, 0.1, 0.3, 1.0],
     "adamw_schedulefree": [1e-3, 3e-3, 1e-2, 3e-2],
-    "muon": [3e-3, 1e-2, 3e-2, 0.1],
-    "muon_all": [3e-3, 1e-2, 3e-2, 0.1],
+    "muon": [3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0],
+    "muon_all": [3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0],
 }
 
 #: Per-optimizer settings that are not the paper's: Lion's own beta2, no LR schedule for Schedule-Free.
@@ -51,15 +52,16 @@ _OWN_SETTINGS: dict[str, dict[str, Any]] = {
     "muon_all": {},
 }
 
-#: The LR each optimizer's weight-decay runs use: the probe's pick at the cpu profile
-#: (:func:`nc_core.analysis.beyond.pick_lr` on ``beyond_lr``; the chapter re-derives and shows it).
-BEYOND_LRS: dict[str, float] = {
-    "lion": 3e-4,
-    "lion_coupled": 3e-4,
-    "sgd_schedulefree": 0.3,
-    "adamw_schedulefree": 3e-3,
-    "muon": 3e-2,
-    "muon_all": 3e-2,
+#: The LRs each optimizer's weight-decay runs use: the probe's pick at the cpu profile and the candidate just
+#: below it (:func:`nc_core.analysis.beyond.pick_lr` on ``beyond_lr`` v2; the chapter re-derives and checks
+#: them). Muon's pick is its largest candidate: it fitted the training set at every LR tried.
+BEYOND_LRS: dict[str, list[float]] = {
+    "lion": [3e-3, 1e-2],
+    "lion_coupled": [3e-3, 1e-2],
+    "sgd_schedulefree": [0.1, 0.3],
+    "adamw_schedulefree": [3e-3, 1e-2],
+    "muon": [0.3, 1.0],
+    "muon_all": [0.1, 0.3],
 }
 
 _COUPLED = {"lion_coupled", "sgd_schedulefree"}
@@ -69,12 +71,12 @@ _CPU_NOTE = "the main grid's cpu scale (width 1/16, 250 samples per class, batch
 
 BEYOND_LR: dict[str, Any] = {
     "name": "beyond_lr",
-    "version": 1,
+    "version": 2,
     "title": "Beyond the paper: LR probe of Lion, Schedule-Free and Muon (ResNet9 / FashionMNIST, no decay)",
     "source": _SOURCE,
     "choices": [
-        "four LR candidates per optimizer (nc_core.sweep.beyond.LR_CANDIDATES), momentum (Lion's beta1, "
-        "Schedule-Free's beta, Muon's momentum) 0.9, no weight decay",
+        "four to six LR candidates per optimizer (nc_core.sweep.beyond.LR_CANDIDATES), momentum (Lion's "
+        "beta1, Schedule-Free's beta, Muon's momentum) 0.9, no weight decay",
         "Lion with beta2 = 0.99 (its paper's default); Schedule-Free with a constant LR (it needs no "
         "schedule); Muon's AdamW groups at LR/20",
     ],
@@ -91,18 +93,20 @@ BEYOND_LR: dict[str, Any] = {
         for name, lrs in LR_CANDIDATES.items()
     ],
     "profiles": {
-        "cpu": {"overrides": _CPU, "note": f"{_CPU_NOTE}; 24 runs"},
+        "cpu": {"overrides": _CPU, "note": f"{_CPU_NOTE}; 32 runs"},
         "smoke": {"overrides": {"epochs": 3, "metric_every": 1, "metric_log_points": 0}},
     },
 }
 
 BEYOND_WD: dict[str, Any] = {
     "name": "beyond_wd",
-    "version": 1,
+    "version": 2,
     "title": "Beyond the paper: weight decay with Lion, Schedule-Free and Muon, coupled vs decoupled",
     "source": _SOURCE,
     "choices": [
-        "each optimizer at the LR the probe picks (grid beyond_lr; nc_core.sweep.beyond.BEYOND_LRS)",
+        "each optimizer at the LR the probe picks and the candidate below it (grid beyond_lr; "
+        "nc_core.sweep.beyond.BEYOND_LRS): every point a mean over two LRs (v1: the pick of a 4-LR probe "
+        "only)",
         "weight decay: the paper's coupled list for the coupled variants (lion_coupled, sgd_schedulefree) "
         "and its decoupled adaptive list for the decoupled ones (lion, adamw_schedulefree, muon, muon_all)",
         "momentum 0.9; NC metrics every 5 epochs (+ 8 log-spaced early points) for NC0 through training",
@@ -112,8 +116,11 @@ BEYOND_WD: dict[str, Any] = {
     "blocks": [
         {
             "name": name,
-            "fixed": {"optimizer": name, "lr": BEYOND_LRS[name], **_OWN_SETTINGS[name]},
-            "axes": {"weight_decay": WD_COUPLED if name in _COUPLED else WD_DECOUPLED_ADAPTIVE},
+            "fixed": {"optimizer": name, **_OWN_SETTINGS[name]},
+            "axes": {
+                "lr": BEYOND_LRS[name],
+                "weight_decay": WD_COUPLED if name in _COUPLED else WD_DECOUPLED_ADAPTIVE,
+            },
         }
         for name in LR_CANDIDATES
     ],
@@ -121,11 +128,11 @@ BEYOND_WD: dict[str, Any] = {
         "cpu": {
             "overrides": _CPU,
             "select": {"weight_decay": [0.0, 5e-4, 0.05, 0.5, 5.0]},
-            "note": f"{_CPU_NOTE}; weight decay 0 to the top of each list: 28 runs",
+            "note": f"{_CPU_NOTE}; weight decay 0 to the top of each list, two LRs: 56 runs",
         },
         "smoke": {
             "overrides": {"epochs": 3, "metric_every": 1, "metric_log_points": 0},
-            "select": {"weight_decay": [0.0, 0.5]},
+            "select": {"weight_decay": [0.0, 0.5], "lr": [1e-2, 0.3]},  # one LR per optimizer
         },
     },
 }
