@@ -19,6 +19,17 @@ def test_prediction_agreement_over_the_resolved_epochs():
     assert a["epochs"] == 4 and a["deviation"] == pytest.approx(0.01)
     assert a["final_predicted"] == 0.0001 and a["final_measured"] == pytest.approx(0.0003)
     assert prediction_agreement(pred, resolved=1e-5)["deviation"] == pytest.approx(2.0)
+    # the measurement leaves the prediction (3x > 2x) at the epoch where it has fallen to 1e-4 of its start
+    assert a["departs_at"] == pytest.approx(1e-4)
+    assert math.isnan(prediction_agreement(pred, factor=4.0)["departs_at"])  # 3x is within 4x: never leaves
+
+
+def test_prediction_agreement_departure_below_and_bad_factor():
+    pred = pd.DataFrame({"predicted": [2.0, 0.2, 0.02], "ratio": [1.0, 0.4, 1.0],
+                         "measured": [2.0, 0.08, 0.02]})  # fmt: skip
+    assert prediction_agreement(pred)["departs_at"] == pytest.approx(0.1)  # 0.4 < 1/2: below counts too
+    with pytest.raises(ValueError, match="factor must be > 1"):
+        prediction_agreement(pred, factor=1.0)
 
 
 def _horizons() -> pd.DataFrame:

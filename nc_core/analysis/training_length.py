@@ -33,21 +33,32 @@ __all__ = [
 ]
 
 
-def prediction_agreement(prediction: pd.DataFrame, resolved: float = 1e-3) -> dict[str, float | int]:
+def prediction_agreement(
+    prediction: pd.DataFrame, resolved: float = 1e-3, factor: float = 2.0
+) -> dict[str, float | int]:
     """The largest relative deviation ``max |measured / predicted - 1|`` of a
     :func:`~nc_core.analysis.horizons.predicted_row_sum` frame over the epochs whose prediction is still
-    >= ``resolved`` x the prediction at its first epoch (the decay has not yet reached float32 rounding).
+    >= ``resolved`` x the prediction at its first epoch (the decay has not yet reached float32 rounding), and
+    where the measurement leaves the prediction.
 
     Returns:
         ``epochs``: how many epochs were compared; ``deviation``: the largest deviation over them (NaN if
-        none); ``final_predicted``, ``final_measured``: the prediction and the measurement at the last epoch.
+        none); ``final_predicted``, ``final_measured``: the prediction and the measurement at the last epoch;
+        ``departs_at``: ``predicted / predicted[0]`` at the first epoch whose ``measured / predicted`` lies
+        outside ``[1/factor, factor]`` (how far the prediction had fallen when the measurement left it; NaN
+        if it never does).
     """
-    kept = prediction[prediction["predicted"] >= resolved * prediction["predicted"].iloc[0]]
+    if factor <= 1:
+        raise ValueError(f"factor must be > 1, got {factor}")
+    start = prediction["predicted"].iloc[0]
+    kept = prediction[prediction["predicted"] >= resolved * start]
+    off = prediction[(prediction["ratio"] > factor) | (prediction["ratio"] < 1 / factor)]
     return {
         "epochs": len(kept),
         "deviation": float((kept["ratio"] - 1).abs().max()),
         "final_predicted": float(prediction["predicted"].iloc[-1]),
         "final_measured": float(prediction["measured"].iloc[-1]),
+        "departs_at": float(off["predicted"].iloc[0] / start) if len(off) else math.nan,
     }
 
 
