@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from ..atomic import atomic_write, remove_stale_temporaries
 from ..data import IMAGE_DATASETS, check_dataset
+from ..provenance import git_commit
 from ..train.config import RunConfig
 from ..train.schedule import metric_epochs
 from .grids import Grid, PlannedRun, get_grid
@@ -279,6 +280,8 @@ def run_sweep(
         for tmp in remove_stale_temporaries(folder) if folder.is_dir() else []:
             print(f"removed the stale temporary file {tmp}", flush=True)
     planned_at = time.time()
+    # every record of this sweep names the code it started with, whatever happens to the tree meanwhile
+    os.environ.setdefault("NC_CORE_GIT_COMMIT", git_commit())
     todo, counts, problems = pending_runs(g, profile, root=root, retry_diverged=retry_diverged, where=where)
     for run_id, detail in problems.items():
         if detail.startswith(("corrupt", "stale")):
