@@ -144,6 +144,8 @@ CHAPTERS: tuple[Chapter, ...] = (
         "Beyond the paper: Lion, Schedule-Free, Muon, and neural collapse layer by layer",
         profiles={"smoke": SMOKE_STORE},
     ),
+    # a how-to: nc_core.metrics.measure on a torchvision network trained in the page (no store, no claims)
+    Chapter("own_training", "Using nc_core in your own training"),
     # last: collects the checks every other page saved
     Chapter("claims", "The paper's claims and their verdicts", figures=False),
 )

@@ -10,6 +10,9 @@ per-model glue.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -52,6 +55,9 @@ class FeatureClassifier(nn.Module):
         classifier: ``nn.Linear(p, K)``; its ``weight`` (``K x p``) is ``W`` of the NC metrics.
         feature_dim: ``p``.
         num_classes: ``K``.
+        stages: the stages of the network whose outputs the layer-by-layer metrics measure
+            (:func:`nc_core.metrics.layer_metrics`), in depth order: stage name -> dotted module name in the
+            model (for ``model.get_submodule``); empty for a model without stages.
 
     Subclasses build their backbone and hand it to ``FeatureClassifier.__init__``; the classifier is
     created here with PyTorch's default ``nn.Linear`` initialisation (subclasses may re-initialise).
@@ -59,6 +65,7 @@ class FeatureClassifier(nn.Module):
 
     feature_dim: int
     num_classes: int
+    stages: ClassVar[Mapping[str, str]] = MappingProxyType({})
 
     def __init__(self, backbone: nn.Module, feature_dim: int, num_classes: int, *, bias: bool = True) -> None:
         super().__init__()

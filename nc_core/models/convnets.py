@@ -14,6 +14,9 @@ the authors' code, which does not re-initialise.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -65,7 +68,17 @@ class ResNet9(FeatureClassifier):
 
     Unlike Page's original there is no ``1/8`` logit scaling and the convs have biases. Input must be
     32x32 (the final ``MaxPool2d(4)`` turns the 4x4 map into 1x1).
+
+    Stages (layer-by-layer metrics): the outputs of ``prep, layer1, res1, layer2, layer3, res3`` and
+    ``features`` (the backbone's ``flatten``, whose output is ``model.features(x)``).
     """
+
+    stages: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {
+            **{name: f"backbone.{name}" for name in ("prep", "layer1", "res1", "layer2", "layer3", "res3")},
+            "features": "backbone.flatten",
+        }
+    )
 
     def __init__(self, num_classes: int = 10, in_channels: int = 3, width: float = 1.0) -> None:
         width = check_width(width)
@@ -98,7 +111,20 @@ class VGG9(FeatureClassifier):
         classifier  Linear(512, K, bias=True)
 
     Input must be 32x32 (five 2x2 pools reduce it to 1x1).
+
+    Stages (layer-by-layer metrics): the outputs of the first four ``MaxPool2d`` (``pool1`` ... ``pool4``)
+    and ``features`` (the final ``Flatten``: the fifth pool's 1x1 map, flattened, i.e. ``model.features(x)``).
     """
+
+    stages: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {
+            **{
+                f"pool{k}": f"backbone.{i}"
+                for k, i in enumerate([i for i, item in enumerate(VGG9_LAYERS) if item == "M"][:-1], start=1)
+            },
+            "features": f"backbone.{len(VGG9_LAYERS)}",  # the Flatten after the layer list
+        }
+    )
 
     def __init__(self, num_classes: int = 10, in_channels: int = 3, width: float = 1.0) -> None:
         width = check_width(width)
