@@ -26,9 +26,9 @@ def test_registry_notebooks_and_toc_agree():
         if f.startswith("book/generated/") and f != "book/generated/status"  # the build's status page
     ]  # fmt: skip
     assert sorted(generated) == sorted(f"book/generated/{c.page(v)}" for c, v in pages())
-    # theory, dynamics, regression, momentum, interpolation, training length, imagenet, claims; weight decay:
-    # architecture x dataset
-    assert len(pages()) == 11 + 6
+    # theory, dynamics, regression, momentum, interpolation, training length, imagenet, claims, ufm, vit,
+    # beyond, own training; weight decay: architecture x dataset
+    assert len(pages()) == 12 + 6
     for chapter in CHAPTERS:
         nb = nbformat.read(chapter.notebook, as_version=4)
         tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
@@ -51,6 +51,7 @@ SMOKE_PAGES = [
     "vit",
     "imagenet",
     "beyond",
+    "own_training",
     "claims",
 ]
 
@@ -76,7 +77,7 @@ def test_page_runs_at_smoke_profile(name, tmp_path):
         assert {
             k: nb.metadata["papermill"]["parameters"][k] for k in variant.parameters
         } == variant.parameters
-    if chapter.name != "claims":  # every other page saves its checks for the claims page
+    if chapter.name not in ("claims", "own_training"):  # every experiment page saves its checks
         assert (tmp_path / "claims_folder").is_dir()
 
 
