@@ -1,48 +1,78 @@
-"""The paper's claims and the checks that decide them on the project's own results.
+"""The paper's claims, the checks that decide them on the project's own runs, and their verdicts.
 
-Every chapter notebook records its checks in a :class:`ClaimLog` (``check(text, value, passed, gate=...,
-paper_claim=...)``) and saves them as JSON; the claims page (``notebooks/claims.ipynb``) collects every
-saved check and gives each of the paper's claims (:data:`PAPER_CLAIMS`) a verdict with :func:`verdicts`:
+A *check* (:class:`Check`) is one measurement with a pass/fail outcome and a **kind** that says what it
+tests (:data:`KINDS`):
 
-* ``holds``: at least one check decides the claim and every one of them passed;
-* ``fails``: at least one of its checks failed (at the profile it ran at: a small profile can fail a
-  claim about the paper's scale; the page shows the profile);
-* ``not run``: no chapter of this build checked it (the registry says what would).
+* ``direction`` - the sign of an effect (AdamW's NC0 above Adam's; NC0 falls as weight decay grows);
+* ``magnitude`` - the size of an effect against the paper's number (the ratio is 10x; R^2 > 0.7); the check
+  keeps ``shortfall`` = measured / required, so a reader sees by how much a magnitude falls short;
+* ``precondition`` - whether the runs can decide the claim at all: the manipulated variable acted at this
+  horizon (the decay budget ``B = lambda * sum_t eta_t`` shrank weights by at least 10%), the data is the
+  paper's and not a substitute, there are runs to compare;
+* ``integrity`` - the project's own computations and bookkeeping (every planned run finished, a closed form
+  matches a simulation); with a claim attached (the theory chapter) it decides the claim as a direction does.
 
-A check's ``gate`` says at which profiles a failure is an error of the code rather than of the scale:
-``all`` (every profile), ``cpu+`` (``cpu``, ``gpu`` and ``paper``) or ``paper``; a notebook with
-``strict = True`` raises on a failed gated check (:meth:`ClaimLog.finish`).
+A check about trained runs records whether they were in the **terminal phase** (``terminal``: every run behind
+it completed at >= 99% training accuracy, :func:`nc_core.profiles.terminal_phase`), derived by the check
+builders (:func:`direction`, :func:`magnitude`, ...) from the runs they are given, never typed by a page.
 
-A check also says at which *scale* it was decided (``scale``: the profile by default, or e.g. one horizon
-of the training-length chapter, ``"cpu, 960 epochs (75,840 steps)"``) and whether the runs behind it were
-in the terminal phase of training (``terminal``: every run at >= 99% training accuracy, ``None`` when not
-about trained runs). :func:`verdict_matrix` gives each claim's verdict at every scale that has checks; a
-whole build at a profile other than ``smoke`` keeps its checks under ``data/claims/<profile>/``
-(:func:`archive_checks`), so the claims page of a later build at another profile still shows them.
+The chapter checks live in :mod:`nc_core.claims_checks` (one module per chapter, unit-tested); a page
+collects them in a :class:`ClaimLog` (``log.extend(...)``) and saves them as JSON. :func:`verdicts` gives each
+claim one of :data:`VERDICTS` at a profile:
+
+* **replicates** - on valid runs in the terminal phase, every direction and every magnitude check passed;
+* **weaker at this scale** - the direction holds on such runs, but a magnitude falls short of the paper's
+  (the verdict says by how much);
+* **contradicted** - a direction check failed on such runs: a real disagreement with the paper;
+* **not testable here** - a precondition failed (substitute data, the decay did not act, no runs to
+  compare), or every run behind the claim's checks was below the validity rule;
+* **not run** - no page of this build checked it.
+
+A check on runs below the validity rule never makes a claim replicate, nor contradicts it. "Above" and
+"below" have a tolerance (:data:`MIN_EFFECT`): a ratio counts as above only when it exceeds 1.1, as below
+only under 1/1.1, because final NC0 varies by about 9% from seed to seed at the ``cpu`` profile (coefficient
+of variation over the three seeds per share of the Figure 7 grid: 8.7% to 9.2%); 1.0015 is no effect.
+
+A verdict is decided per *scale* (``scale``: the profile by default, or e.g. one horizon of the
+training-length chapter) and combined over a profile's scales (the most severe: contradicted, then weaker,
+then replicates, then not testable). A whole build at a profile other than ``smoke`` keeps its checks under
+``data/claims/<profile>/`` (:func:`archive_checks`), so the claims page of a later build shows them.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .profiles import PROFILES
+from .profiles import PROFILES, terminal_phase
 
 __all__ = [
     "CLAIMS_ARCHIVE",
     "FINDINGS",
-    "GATES",
+    "KINDS",
+    "MIN_EFFECT",
     "PAPER_CLAIMS",
+    "VERDICTS",
+    "Check",
     "ClaimLog",
     "PaperClaim",
+    "above",
     "archive_checks",
+    "below",
+    "claim_verdict",
+    "direction",
+    "integrity",
     "load_archived_checks",
     "load_checks",
+    "magnitude",
+    "precondition",
     "verdict_matrix",
     "verdict_tables",
     "verdicts",
@@ -50,16 +80,34 @@ __all__ = [
 
 #: Where whole builds at a profile other than ``smoke`` keep their checks (one folder per profile).
 CLAIMS_ARCHIVE = Path("data/claims")
-_COLUMNS = ["chapter", "variant", "profile", "scale", "check", "value", "gate", "passed", "gated",
-            "paper_claim", "terminal"]  # fmt: skip
+_COLUMNS = ["chapter", "variant", "profile", "scale", "check", "value", "kind", "passed", "paper_claim",
+            "terminal", "shortfall"]  # fmt: skip
 
-#: gate -> profiles at which a failed check is an error
-GATES: dict[str, tuple[str, ...]] = {
-    "all": PROFILES,
-    "cpu+": ("cpu", "gpu", "paper"),
-    "paper": ("paper",),
-    "none": (),  # the project's findings: a measurement either way, never an error of the code
-}
+#: What a check tests (see the module docstring).
+KINDS: tuple[str, ...] = ("direction", "magnitude", "precondition", "integrity")
+
+#: A claim's verdict at a profile, most favourable first.
+VERDICTS: tuple[str, ...] = (
+    "replicates",
+    "weaker at this scale",
+    "contradicted",
+    "not testable here",
+    "not run",
+)
+
+#: A ratio counts as "above" only when > MIN_EFFECT, as "below" only when < 1 / MIN_EFFECT: about the
+#: seed-to-seed variation of final NC0 at the cpu profile (coefficient of variation 9%).
+MIN_EFFECT = 1.1
+
+
+def above(ratio: float, tolerance: float = MIN_EFFECT) -> bool:
+    """``ratio > tolerance`` (False for NaN): "above" with the seed-to-seed tolerance :data:`MIN_EFFECT`."""
+    return bool(ratio > tolerance)
+
+
+def below(ratio: float, tolerance: float = MIN_EFFECT) -> bool:
+    """``ratio < 1 / tolerance`` (False for NaN): "below" with the tolerance :data:`MIN_EFFECT`."""
+    return bool(ratio < 1.0 / tolerance)
 
 
 @dataclass(frozen=True)
@@ -155,11 +203,13 @@ FINDINGS: tuple[PaperClaim, ...] = (
     PaperClaim("finding_lion", "Lion: decoupled decay keeps NC0 above the coupled variant's at every weight "
                "decay, and the coupled variant's NC0 falls (as SignumW and Signum)",
                "beyond the paper: Theorems 3.3 and 3.4 applied to Lion", "beyond",
-               "mean NC0 of Lion over Lion (coupled) at every shared weight decay > 0 (> 1), and Lion "
-               "(coupled)'s mean NC0 without decay over its lowest with decay (>= 10)"),
+               "mean NC0 of Lion over Lion (coupled) at every shared weight decay > 0 (> 1.1), and the "
+               "prediction table's rows of both: Lion (coupled)'s NC0 falls >= 10x with decay, Lion's does "
+               "not"),
     PaperClaim("finding_schedulefree", "Schedule-Free: AdamW-SF (decoupled) keeps NC0 above SGD-SF (coupled) "
                "at every weight decay, and SGD-SF's NC0 falls", "beyond the paper: Theorems 3.1 and 3.3 "
-               "applied to Schedule-Free", "beyond", "as for Lion, for the pair AdamW-SF / SGD-SF"),
+               "applied to Schedule-Free", "beyond", "as for Lion, for the pair AdamW-SF / SGD-SF (both "
+               "members' predictions)"),
     PaperClaim("finding_muon", "Muon: NC0 does not fall with decoupled decay, whether the classifier is "
                "trained by AdamW (the usual recipe) or by Muon", "beyond the paper: decoupled decay under "
                "Muon", "beyond", "mean NC0 without decay over the lowest with decay (< 10), for muon and "
@@ -169,6 +219,9 @@ FINDINGS: tuple[PaperClaim, ...] = (
                "per stage of ResNet9 and VGG9, NC1 of AdamW/SignumW over Adam/Signum at the Table 4 "
                "configurations"),
 )  # fmt: skip
+
+
+_KNOWN = {c.id for c in (*PAPER_CLAIMS, *FINDINGS)}
 
 
 def _as_text(value: Any) -> str:
@@ -181,58 +234,128 @@ def _as_text(value: Any) -> str:
         return str(value)
 
 
+@dataclass(frozen=True)
+class Check:
+    """One check: its ``text``, measured ``value`` (text), ``passed``, ``kind`` (:data:`KINDS`), the ``claim``
+    it bears on (an id of :data:`PAPER_CLAIMS` / :data:`FINDINGS`, ``""``: none), the ``scale`` it was decided
+    at (``""``: the page's profile), ``terminal`` (the runs behind it were in the terminal phase; ``None``:
+    not about trained runs) and, for a magnitude, ``shortfall`` = measured / required (NaN otherwise)."""
+
+    text: str
+    value: str
+    passed: bool
+    kind: str
+    claim: str = ""
+    scale: str = ""
+    terminal: bool | None = None
+    shortfall: float = math.nan
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown kind {self.kind!r}; choose from {', '.join(KINDS)}")
+        if self.claim and self.claim not in _KNOWN:
+            raise ValueError(f"unknown claim {self.claim!r}; see nc_core.claims.PAPER_CLAIMS and FINDINGS")
+
+
+def _make(
+    kind: str,
+    text: str,
+    value: Any,
+    passed: bool,
+    claim: str,
+    runs: pd.DataFrame | None,
+    scale: str,
+    shortfall: float = math.nan,
+) -> Check:
+    return Check(text, _as_text(value), bool(passed), kind, claim, scale, terminal_phase(runs), shortfall)
+
+
+def direction(
+    text: str, value: Any, passed: bool, claim: str = "", *, runs: pd.DataFrame | None = None, scale: str = ""
+) -> Check:
+    """A check of the sign of an effect, decided on ``runs`` (the final records behind it; their terminal
+    phase is recorded)."""
+    return _make("direction", text, value, passed, claim, runs, scale)
+
+
+def magnitude(
+    text: str,
+    measured: float,
+    required: float,
+    claim: str = "",
+    *,
+    runs: pd.DataFrame | None = None,
+    scale: str = "",
+    paper: str = "",
+) -> Check:
+    """A check of the size of an effect: passes when ``measured >= required`` (a ratio, an R^2, ...); the
+    value
+    says the measurement, the requirement, the paper's number (``paper``, as printed) and the share of the
+    requirement reached (``shortfall`` = measured / required)."""
+    share = measured / required if required else math.nan
+    where = f"; paper: {paper}" if paper else ""
+    value = f"{measured:.3g} against {required:.3g} required ({share:.0%} of it{where})"
+    return _make("magnitude", text, value, measured >= required, claim, runs, scale, share)
+
+
+def precondition(
+    text: str, value: Any, passed: bool, claim: str = "", *, runs: pd.DataFrame | None = None, scale: str = ""
+) -> Check:
+    """A check that the runs can decide ``claim`` at all (the variable acted, the data is the paper's, there
+    are runs to compare); when it fails the claim is not testable at that scale."""
+    return _make("precondition", text, value, passed, claim, runs, scale)
+
+
+def integrity(
+    text: str, value: Any, passed: bool, claim: str = "", *, runs: pd.DataFrame | None = None, scale: str = ""
+) -> Check:
+    """A check of the project's own computations or bookkeeping; a page run with ``strict`` raises when one
+    fails (:meth:`ClaimLog.finish`)."""
+    return _make("integrity", text, value, passed, claim, runs, scale)
+
+
 class ClaimLog:
     """The checks of one notebook run (one chapter page at one profile)."""
 
-    def __init__(self, chapter: str, profile: str, variant: str = "", terminal: bool | None = None) -> None:
-        """``terminal``: the default of :meth:`check`'s ``terminal`` for this page (e.g. ``True`` when the
-        page keeps only runs at >= 99% training accuracy)."""
-        if profile not in GATES["all"]:
-            raise ValueError(f"unknown profile {profile!r}; choose from {', '.join(GATES['all'])}")
+    def __init__(self, chapter: str, profile: str, variant: str = "") -> None:
+        if profile not in PROFILES:
+            raise ValueError(f"unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
         self.chapter, self.profile, self.variant = chapter, profile, variant
-        self.terminal = terminal
-        self._known = {c.id for c in (*PAPER_CLAIMS, *FINDINGS)}
         self.rows: list[dict[str, Any]] = []
 
-    def check(
-        self,
-        text: str,
-        value: Any,
-        passed: bool,
-        gate: str = "all",
-        paper_claim: str = "",
-        *,
-        scale: str = "",
-        terminal: bool | None = None,
-    ) -> bool:
-        """Record one check; ``paper_claim`` is the id of the :data:`PAPER_CLAIMS` entry it bears on,
-        ``scale`` where it was decided (default: the profile), ``terminal`` whether every run behind it
-        reached >= 99% training accuracy (``None``: the log's default, see :meth:`__init__`)."""
-        if gate not in GATES:
-            raise ValueError(f"unknown gate {gate!r}; choose from {', '.join(GATES)}")
-        if paper_claim and paper_claim not in self._known:
-            raise ValueError(f"unknown claim {paper_claim!r}; see nc_core.claims.PAPER_CLAIMS and FINDINGS")
-        self.rows.append({
-            "chapter": self.chapter, "variant": self.variant, "profile": self.profile, "check": text,
-            "value": _as_text(value),
-            "gate": gate, "passed": bool(passed), "gated": self.profile in GATES[gate],
-            "paper_claim": paper_claim, "scale": scale or self.profile,
-            "terminal": None if (t := self.terminal if terminal is None else terminal) is None else bool(t),
-        })  # fmt: skip
-        return bool(passed)
+    def extend(self, checks: Iterable[Check]) -> list[Check]:
+        """Record ``checks`` (built by :mod:`nc_core.claims_checks`); return them as a list."""
+        checks = list(checks)
+        for c in checks:
+            if not isinstance(c, Check):
+                raise TypeError(f"expected a nc_core.claims.Check, got {type(c).__name__}")
+            self.rows.append(
+                {
+                    "chapter": self.chapter,
+                    "variant": self.variant,
+                    "profile": self.profile,
+                    "scale": c.scale or self.profile,
+                    "check": c.text,
+                    "value": c.value,
+                    "kind": c.kind,
+                    "passed": c.passed,
+                    "paper_claim": c.claim,
+                    "terminal": c.terminal,
+                    "shortfall": None if math.isnan(c.shortfall) else float(c.shortfall),
+                }
+            )
+        return checks
 
     def table(self) -> pd.DataFrame:
-        """The checks with a ``result``: PASS, FAIL (gated) or "does not hold at profile P" (not gated)."""
-        df = pd.DataFrame(self.rows, columns=["check", "value", "gate", "passed", "gated", "paper_claim"])
-        df["result"] = [
-            "PASS" if p else ("FAIL" if g else f"does not hold at profile {self.profile}")
-            for p, g in zip(df["passed"], df["gated"], strict=True)
-        ]
+        """The checks with a plain ``result``: "passed", or what a failure means for its kind."""
+        df = pd.DataFrame(self.rows, columns=_COLUMNS)
+        df["result"] = [_result(r) for _, r in df.iterrows()]
+        df["before the terminal phase"] = df["terminal"].map(lambda t: "yes" if t is False else "")
         return df
 
     def failed(self) -> list[str]:
-        """The gated checks that failed."""
-        return [r["check"] for r in self.rows if r["gated"] and not r["passed"]]
+        """The integrity checks that failed (an error of the code or of the bookkeeping, not a finding)."""
+        return [r["check"] for r in self.rows if r["kind"] == "integrity" and not r["passed"]]
 
     def save(self, folder: str | Path) -> Path:
         """Write the checks to ``folder/<chapter>[__<variant>].json`` (read back by :func:`load_checks`)."""
@@ -243,20 +366,45 @@ class ClaimLog:
         return path
 
     def finish(self, strict: bool) -> None:
-        """Raise ``AssertionError`` listing the failed gated checks when ``strict``."""
+        """Raise ``AssertionError`` listing the failed integrity checks when ``strict``."""
         failed = self.failed()
         if strict and failed:
-            raise AssertionError("failed claims:\n" + "\n".join(failed))
+            raise AssertionError("failed integrity checks:\n" + "\n".join(failed))
+
+
+def _result(row: pd.Series) -> str:
+    if row["passed"]:
+        return "passed"
+    return {
+        "direction": "direction fails",
+        "magnitude": "smaller than the paper's",
+        "precondition": "cannot be tested here",
+        "integrity": "ERROR",
+    }[row["kind"]]
+
+
+def _legacy_kind(row: pd.Series) -> str:
+    """The kind of a check saved before kinds existed: ungated-at-cpu checks were the paper-scale ones."""
+    if not row["paper_claim"]:
+        return "integrity"
+    return "magnitude" if row.get("gate") == "paper" else "direction"
 
 
 def load_checks(folder: str | Path) -> pd.DataFrame:
-    """Every check saved under ``folder`` by :meth:`ClaimLog.save` (an empty frame if there is none);
-    checks saved before ``scale`` / ``terminal`` existed get their profile as scale and ``None``."""
+    """Every check saved under ``folder`` by :meth:`ClaimLog.save` (an empty frame if there is none); checks
+    saved before kinds existed get one from their gate (``paper`` -> magnitude, else direction, no claim ->
+    integrity), and their profile as scale where they have none."""
     rows = [row for path in sorted(Path(folder).glob("*.json")) for row in json.loads(path.read_text())]
-    df = pd.DataFrame(rows, columns=_COLUMNS)
+    df = pd.DataFrame(rows, columns=[*_COLUMNS, "gate"])
+    if len(df):
+        df["paper_claim"] = df["paper_claim"].fillna("")
+        df["kind"] = [
+            k if isinstance(k, str) else _legacy_kind(r)
+            for k, (_, r) in zip(df["kind"], df.iterrows(), strict=True)
+        ]
     df["scale"] = df["scale"].where(df["scale"].notna() & (df["scale"] != ""), df["profile"])
     df["terminal"] = df["terminal"].astype(object).where(df["terminal"].notna(), None)
-    return df
+    return df[_COLUMNS]
 
 
 def archive_checks(folder: str | Path, profile: str, archive: str | Path = CLAIMS_ARCHIVE) -> Path:
@@ -265,7 +413,7 @@ def archive_checks(folder: str | Path, profile: str, archive: str | Path = CLAIM
     Raises:
         ValueError: ``profile`` is ``smoke`` (throw-away CI checks are not kept) or unknown.
     """
-    if profile not in GATES["all"] or profile == "smoke":
+    if profile not in PROFILES or profile == "smoke":
         raise ValueError(f"only the checks of a cpu, gpu or paper build are archived, not {profile!r}")
     target = Path(archive) / profile
     shutil.rmtree(target, ignore_errors=True)
@@ -282,42 +430,77 @@ def load_archived_checks(archive: str | Path = CLAIMS_ARCHIVE, exclude: str = ""
     return pd.concat(frames, ignore_index=True) if frames else load_checks(Path(archive) / "-")
 
 
+def _scale_verdict(rows: pd.DataFrame) -> tuple[str, str]:
+    """The verdict of one claim at one scale from its checks there, and the reason in words."""
+    failed_pre = rows[(rows["kind"] == "precondition") & ~rows["passed"].astype(bool)]
+    if len(failed_pre):
+        return "not testable here", "; ".join(
+            f"{r['check']} ({r['value']})" for _, r in failed_pre.iterrows()
+        )
+    decisive = rows[rows["kind"] != "precondition"]
+    usable = decisive[decisive["terminal"].map(lambda t: t is not False)]
+    if decisive.empty:
+        return "not testable here", "only preconditions were checked"
+    if usable.empty:
+        return "not testable here", "every run behind its checks was below 99% training accuracy"
+    passed = usable["passed"].astype(bool)
+    wrong = usable[~passed & (usable["kind"] != "magnitude")]
+    if len(wrong):
+        return "contradicted", "; ".join(f"{r['check']} ({r['value']})" for _, r in wrong.iterrows())
+    short = usable[~passed & (usable["kind"] == "magnitude")]
+    if len(short):
+        return "weaker at this scale", "; ".join(f"{r['check']}: {r['value']}" for _, r in short.iterrows())
+    return "replicates", f"{len(usable)} checks on runs in the terminal phase"
+
+
+_SEVERITY = ("contradicted", "weaker at this scale", "replicates", "not testable here")
+
+
+def claim_verdict(rows: pd.DataFrame) -> tuple[str, str]:
+    """The verdict (:data:`VERDICTS`) of one claim from its checks at one profile, and the reason: decided per
+    scale, then the most severe over the scales (contradicted, weaker, replicates, not testable); the reason
+    names the scale where the profile has several. ``not run`` without checks."""
+    if rows.empty:
+        return "not run", ""
+    per_scale = {s: _scale_verdict(g) for s, g in rows.groupby("scale", sort=False)}
+    for verdict in _SEVERITY:
+        reasons = [(s, why) for s, (v, why) in per_scale.items() if v == verdict]
+        if reasons:
+            if len(per_scale) == 1:
+                return verdict, reasons[0][1]
+            return verdict, "; ".join(f"[{s}] {why}" for s, why in reasons)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def verdict_matrix(checks: pd.DataFrame, claims: tuple[PaperClaim, ...] = PAPER_CLAIMS) -> pd.DataFrame:
-    """Each paper claim's verdict at every scale with checks: rows are claim ids, columns the scales
-    (by profile, smoke to paper, then in order of first appearance); a cell is ``holds`` / ``fails`` (as
-    :func:`verdicts`), with `` (before the terminal phase)`` when a check of it was decided on runs below
-    99% training accuracy, and ``-`` where the scale has no check of the claim."""
+    """Each claim's verdict at every scale with checks: rows are claim ids, columns the scales (by profile,
+    smoke to paper, then in order of first appearance); a cell is one of :data:`VERDICTS` (``-`` where the
+    scale has no check of the claim)."""
     mine = checks[checks["paper_claim"] != ""]
     firsts = mine.drop_duplicates("scale")
-    rank = {p: i for i, p in enumerate(GATES["all"])}
+    rank = {p: i for i, p in enumerate(PROFILES)}
     scales = [
         s
         for _, s in sorted(zip(firsts["profile"].map(rank), firsts["scale"], strict=True), key=lambda t: t[0])
     ]
     out = pd.DataFrame("-", index=[c.id for c in claims], columns=scales, dtype=object)
     for (cid, scale), g in mine.groupby(["paper_claim", "scale"], sort=False):
-        if cid not in out.index:
-            continue
-        verdict = "holds" if g["passed"].astype(bool).all() else "fails"
-        if (g["terminal"] == False).any():  # noqa: E712 - None (unknown) is not False
-            verdict += " (before the terminal phase)"
-        out.loc[cid, scale] = verdict
+        if cid in out.index:
+            out.loc[cid, scale] = _scale_verdict(g)[0]
     return out
 
 
 def verdict_tables(matrix: pd.DataFrame, max_columns: int = 4) -> list[tuple[str, pd.DataFrame]]:
     """:func:`verdict_matrix` cut into tables that fit a page column: one per profile, and more where a
     profile has over ``max_columns`` scales (in order). A column is named by its scale without the
-    profile's prefix (``"cpu, 60 epochs"`` -> ``"60 epochs"``; the bare profile -> ``"all pages"``), and
-    ``" (before the terminal phase)"`` becomes ``" †"``.
+    profile's prefix (``"cpu, 60 epochs"`` -> ``"60 epochs"``; the bare profile -> ``"all pages"``).
 
     Returns:
         ``(caption, table)`` pairs; a caption names the profile and, when cut, the part (``"1/2"``).
     """
     if max_columns < 1:
         raise ValueError(f"max_columns must be at least 1, not {max_columns}")
-    marked = matrix.replace(regex={r" \(before the terminal phase\)$": " †"})
-    profile_of = pd.Series({scale: scale.split(",")[0] for scale in marked.columns}, dtype=object)
+    profile_of = pd.Series({scale: scale.split(",")[0] for scale in matrix.columns}, dtype=object)
     tables = []
     for prof, scales in profile_of.groupby(profile_of, sort=False):
         names = list(scales.index)
@@ -325,8 +508,9 @@ def verdict_tables(matrix: pd.DataFrame, max_columns: int = 4) -> list[tuple[str
         for k, part in enumerate(parts, start=1):
             short = {s: s[len(prof) :].lstrip(", ") or "all pages" for s in part}
             where = f" (part {k}/{len(parts)})" if len(parts) > 1 else ""
-            caption = f"Verdict of each claim at profile {prof}{where}"
-            tables.append((caption, marked[part].rename(columns=short)))
+            tables.append(
+                (f"Verdict of each claim at profile {prof}{where}", matrix[part].rename(columns=short))
+            )
     return tables
 
 
@@ -335,19 +519,27 @@ def _page(check: pd.Series) -> str:
 
 
 def verdicts(checks: pd.DataFrame, claims: tuple[PaperClaim, ...] = PAPER_CLAIMS) -> pd.DataFrame:
-    """One row per paper claim: ``verdict`` (holds / fails / not run), the profiles, the number of checks
-    passed, and the failed checks with their values and pages."""
+    """One row per claim: ``verdict`` (:data:`VERDICTS`, by :func:`claim_verdict`) and ``why`` (the failed
+    checks, shortfalls or preconditions behind it), the profiles, ``checks`` (``"passed / total"``, with how
+    many were on runs below 99% training accuracy) and ``pages``. ``checks`` should hold one profile's checks
+    (:func:`verdict_matrix` shows several)."""
     rows = []
     for c in claims:
         mine = checks[checks["paper_claim"] == c.id]
-        failed = mine[~mine["passed"].astype(bool)]
-        failures = [f"{r['check']} [{_page(r)}: {r['value']}]" for _, r in failed.iterrows()]
-        verdict = "not run" if mine.empty else ("fails" if len(failed) else "holds")
-        rows.append({
-            "id": c.id, "claim": c.statement, "source": c.source, "verdict": verdict,
-            "profile": ", ".join(sorted(set(mine["profile"]))) or "-",
-            "checks passed": f"{int(mine['passed'].astype(bool).sum())} / {len(mine)}" if len(mine) else "-",
-            "decided by": c.decided_by,
-            "failed checks": "; ".join(failures),
-        })  # fmt: skip
+        verdict, why = claim_verdict(mine)
+        below_rule = int((mine["terminal"].map(lambda t: t is False)).sum())
+        count = f"{int(mine['passed'].astype(bool).sum())} / {len(mine)}" if len(mine) else "-"
+        rows.append(
+            {
+                "id": c.id,
+                "claim": c.statement,
+                "source": c.source,
+                "verdict": verdict,
+                "why": why,
+                "profile": ", ".join(sorted(set(mine["profile"]))) or "-",
+                "checks passed": count + (f" ({below_rule} before the terminal phase)" if below_rule else ""),
+                "pages": ", ".join(sorted({_page(r) for _, r in mine.iterrows()})),
+                "decided by": c.decided_by,
+            }
+        )
     return pd.DataFrame(rows)

@@ -365,13 +365,19 @@ def provenance_caption(finals: pd.DataFrame, min_train_acc: float | None = None)
     """A Markdown caption for results taken from ``finals`` (final records, one row per run).
 
     Names the profile(s), the number of runs with how many are valid (completed with training accuracy
-    >= ``min_train_acc``, by default the paper's 99%), diverged or otherwise; epochs, samples per class,
+    >= ``min_train_acc``, by default the rule of the runs' profile, :func:`nc_core.profiles.min_train_acc`),
+    diverged or otherwise; epochs, samples per class,
     width, device(s), git commit(s), the date range of the records (``recorded_at``) and the total
     compute time (training + metrics).
     """
-    from .profiles import VALID_TRAIN_ACC
+    from .profiles import PROFILES, mask_at
+    from .profiles import min_train_acc as profile_rule
 
-    threshold = VALID_TRAIN_ACC if min_train_acc is None else min_train_acc
+    if min_train_acc is None:  # the rule of the runs' own profile (the strictest where they mix profiles)
+        profs = [p for p in (set(finals["profile"]) if "profile" in finals else set()) if p in PROFILES]
+        threshold = max((profile_rule(p) for p in profs), default=profile_rule("paper"))
+    else:
+        threshold = min_train_acc
     record_runs(finals)
     n = len(finals)
     if n == 0:
@@ -379,7 +385,7 @@ def provenance_caption(finals: pd.DataFrame, min_train_acc: float | None = None)
     status = finals["status"] if "status" in finals else pd.Series("unknown", index=finals.index)
     acc = finals["train_acc"] if "train_acc" in finals else pd.Series(float("nan"), index=finals.index)
     completed = int((status == "completed").sum())
-    valid = int(((status == "completed") & (acc >= threshold)).sum())
+    valid = int(mask_at(pd.DataFrame({"status": status, "train_acc": acc}), threshold).sum())
     diverged = int((status == "diverged").sum())
     other = n - completed - diverged
     subset = (
@@ -478,3 +484,25 @@ def plot_by_momentum(
     if title:
         fig.suptitle(title)
     return fig
+
+
+def scatter_by_optimizer(ax: Any, x: str, y: str, data: pd.DataFrame) -> None:
+    """``y`` against ``x`` of the runs in ``data`` on log axes, one series per optimizer in the book's style
+    (decoupled optimizers hollow)."""
+    for opt in [o for o in OPTIMIZER_LABELS if o in set(data["optimizer"])]:
+        g, style = data[data["optimizer"] == opt], optimizer_style(opt)
+        hollow = style["linestyle"] == "--"
+        ax.scatter(g[x], g[y], s=22, label=style["label"], edgecolors=style["color"],
+                   facecolors="none" if hollow else style["color"], linewidths=1.2)  # fmt: skip
+    ax.set(xscale="log", yscale="log", xlabel=x.removesuffix("_code"), ylabel=y.removesuffix("_code"))
+    ax.tick_params(axis="x", which="both", labelrotation=35)  # a range short of a decade labels many ticks
+
+
+def three_panels(title: str) -> tuple[Figure, list[Any], Any]:
+    """Three panels in a 2 x 2 grid drawn for the page's column; the fourth (returned last) holds a legend."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(8, 6.6), layout="constrained")
+    axes[1, 1].axis("off")
+    fig.suptitle(title)
+    return fig, [axes[0, 0], axes[0, 1], axes[1, 0]], axes[1, 1]

@@ -10,7 +10,7 @@ import pandas as pd
 
 from nc_core.book import front, status
 from nc_core.book.check import PageReport
-from nc_core.claims import PAPER_CLAIMS, ClaimLog, load_checks
+from nc_core.claims import PAPER_CLAIMS, ClaimLog, direction, load_checks
 
 
 def record(page: str, **extra) -> dict:
@@ -94,34 +94,37 @@ def test_check_result_is_filled_into_the_built_status_page(tmp_path):
 
 
 def checks_at(folder: Path, profile: str, passed: bool) -> pd.DataFrame:
+    fit = pd.DataFrame({"status": ["completed"], "train_acc": [1.0]})
     log = ClaimLog("weight_decay", profile)
-    log.check("AdamW above Adam", 2.0, passed, gate="paper", paper_claim="adamw_above_adam")
-    log.check("momentum helps", 0.5, True, gate="paper", paper_claim="momentum_accelerates_sgd")
+    log.extend([direction("AdamW above Adam", 2.0, passed, "adamw_above_adam", runs=fit),
+                direction("momentum helps", 0.5, True, "momentum_accelerates_sgd", runs=fit)])  # fmt: skip
     log.save(folder / profile)
     return load_checks(folder / profile)
 
 
-def test_front_page_leads_with_figure_1_and_the_verdicts_by_profile(tmp_path):
+def test_front_page_leads_with_the_answer_figure_1_and_the_verdicts_by_profile(tmp_path):
     checks = pd.concat(
         [checks_at(tmp_path, "smoke", False), checks_at(tmp_path, "cpu", True)], ignore_index=True
     )
     matrix = front.verdicts_by_profile(checks)
     assert list(matrix.columns) == ["smoke", "cpu"]
-    assert matrix.loc["adamw_above_adam"].tolist() == ["fails", "holds"]
+    assert matrix.loc["adamw_above_adam"].tolist() == ["contradicted", "replicates"]
     assert (matrix.loc["ufm_adamw_no_nc"] == "not run").all()
     figure = tmp_path / "figures" / front.HEADLINE_FIGURE.format(profile="smoke")
     text = front.front_page(checks, "smoke", figure)
+    assert text.startswith("**What this build's runs (profile `smoke`) say about the paper's")
+    assert "* **Contradicted (1):**" in text and "* **Replicates (1):**" in text
     assert "Figure 1 (ResNet9 on FashionMNIST) was not drawn by this build" in text
     n = len(PAPER_CLAIMS)
-    assert f"| `smoke` | 1 | 1 | {n - 2} | this build |" in text
-    assert f"| `cpu` | 2 | 0 | {n - 2} | kept from an earlier build" in text
-    assert "| `paper` | - | - | - | not built (`make book PROFILE=paper`) |" in text
+    assert f"| `smoke` | 1 | 0 | 1 | 0 | {n - 2} | this build |" in text
+    assert f"| `cpu` | 2 | 0 | 0 | 0 | {n - 2} | kept from an earlier build" in text
+    assert "| `paper` | - | - | - | - | - | not built (`make book PROFILE=paper`) |" in text
     figure.parent.mkdir()
     figure.write_bytes(b"\x89PNG")
     text = front.front_page(checks, "smoke", figure)
-    assert (
-        text.startswith(f"```{{image}} /{figure}\n") and "**The paper's Figure 1 at profile `smoke`**" in text
-    )
+    assert f"```{{image}} /{figure}\n" in text and "**The paper's Figure 1 at profile `smoke`**" in text
+    # the caption claims no more than its claim's verdict at the build's profile (contradicted at smoke)
+    assert "here AdamW's metrics do not stay above Adam's" in text and "as in the paper" not in text
     placeholder = front.ensure_front_page(tmp_path)
     assert "has not been executed" in placeholder.read_text()
     front.write_front_page(placeholder, text)

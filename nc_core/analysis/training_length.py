@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..profiles import VALID_TRAIN_ACC
+from ..profiles import terminal_phase
 from .horizons import PAIRS
 
 __all__ = [
@@ -62,13 +62,13 @@ def prediction_agreement(
     }
 
 
-def pair_ratios(
-    finals: pd.DataFrame, metric: str = "NC0_code", min_train_acc: float = VALID_TRAIN_ACC
-) -> pd.DataFrame:
+def pair_ratios(finals: pd.DataFrame, metric: str = "NC0_code") -> pd.DataFrame:
     """Per horizon (``epochs``, ascending) and pair of :data:`~nc_core.analysis.horizons.PAIRS` (in its
     order) whose two runs completed: ``ratio``, the decoupled run's final ``metric`` / the coupled run's, and
-    ``terminal``, both runs at training accuracy >= ``min_train_acc``. Columns ``epochs``, ``pair``,
-    ``decoupled``, ``coupled``, ``ratio``, ``terminal``; one run per (horizon, optimizer) is expected."""
+    ``terminal``, both runs in the terminal phase (:func:`nc_core.profiles.terminal_phase`). Columns
+    ``epochs``, ``pair``, ``decoupled``, ``coupled``, ``ratio``, ``terminal``; one run per (horizon,
+    optimizer)
+    is expected."""
     missing = sorted({"status", "epochs", "optimizer", "train_acc", metric} - set(finals.columns))
     if missing:
         raise ValueError(f"runs lack column(s) {missing}")
@@ -78,11 +78,11 @@ def pair_ratios(
         for name, (dec, cou) in PAIRS.items():
             if (epochs, dec) not in done.index or (epochs, cou) not in done.index:
                 continue
-            acc = min(done.loc[(epochs, dec), "train_acc"], done.loc[(epochs, cou), "train_acc"])
+            both = done.loc[[(epochs, dec), (epochs, cou)]].reset_index()
             rows.append({
                 "epochs": epochs, "pair": name, "decoupled": dec, "coupled": cou,
                 "ratio": float(done.loc[(epochs, dec), metric] / done.loc[(epochs, cou), metric]),
-                "terminal": bool(acc >= min_train_acc),
+                "terminal": bool(terminal_phase(both)),
             })  # fmt: skip
     return pd.DataFrame(rows, columns=["epochs", "pair", "decoupled", "coupled", "ratio", "terminal"])
 

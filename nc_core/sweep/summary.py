@@ -1,4 +1,5 @@
-"""Summaries of a sweep's final records: which runs count (the paper's "valid" runs) and the mean and
+"""Summaries of a sweep's final records: which runs count (the paper's "valid" runs, by the rule of
+:mod:`nc_core.profiles`) and the mean and
 standard deviation of a metric over the runs sharing (optimizer, weight decay) -- what Figures 1 and 3
 (and their appendix variants) plot: "averages computed over runs with varying learning rates and momentum;
 shaded regions show +- 1 standard deviation".
@@ -11,21 +12,16 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..profiles import mask_at
+
 __all__ = ["valid_runs", "summarise_by"]
 
 
 def valid_runs(finals: pd.DataFrame, min_train_acc: float, metrics: Sequence[str] = ()) -> pd.Series:
-    """Boolean mask of the runs that count: completed, training accuracy >= ``min_train_acc`` (the paper:
-    0.99) and every one of ``metrics`` finite (a run whose weights decayed to zero has no NC3)."""
-    if not 0.0 <= min_train_acc <= 1.0:
-        raise ValueError(f"min_train_acc must be in [0, 1], got {min_train_acc}")
-    missing = sorted({"status", "train_acc", *metrics} - set(finals.columns))
-    if missing:
-        raise ValueError(f"final records lack column(s) {missing}")
-    mask = (finals["status"] == "completed") & (finals["train_acc"] >= min_train_acc)
-    for m in metrics:
-        mask &= np.isfinite(finals[m].astype(float))
-    return mask
+    """Boolean mask of the runs at or above an explicit training accuracy ``min_train_acc`` (completed, every
+    one of ``metrics`` finite). The rule of a profile is :func:`nc_core.profiles.valid_mask`; this form is for
+    a threshold given by hand (a page's ``min_train_acc`` parameter) and applies the same test."""
+    return mask_at(finals, min_train_acc, metrics)
 
 
 def summarise_by(finals: pd.DataFrame, by: Sequence[str], metrics: Sequence[str]) -> pd.DataFrame:

@@ -1,0 +1,188 @@
+"""The weight-decay chapter's checks (Figures 1 and 3, Table 5, Figure 44) on one architecture x dataset page.
+
+Decided on the page's valid runs (:func:`nc_core.profiles.valid_mask` with finite NC0 and NC3), summarised
+per (optimizer, weight decay) as the figures show them:
+
+* ``adamw_above_adam`` / ``signumw_above_signum`` - precondition: the decoupled decay acted at the largest
+  shared weight decay (budget >= :data:`~nc_core.claims_checks.common.ACTED_BUDGET` in each of its runs);
+  direction: the decoupled mean NC0 / NC3 above the coupled one (> :data:`~nc_core.claims.MIN_EFFECT`) at
+  every shared weight decay > 0 where the decay acted; magnitude: the decoupled optimizer's lowest mean NC0
+  at least :data:`FAR_ABOVE` times the coupled one's (the paper's "far above": its Figure 1 spans decades);
+* ``coupled_wd_lowers_nc`` - direction: the mean at the largest valid weight decay below the mean without;
+* ``sgd_gap_smaller`` - direction: SGDW/SGD's typical NC0 ratio below AdamW/Adam's by the tolerance;
+* ``nc0_tracks_nc3`` - direction: OLS slope of NC3 on NC0 > 0 (p < 0.01); magnitude: R^2 >= 0.7 (paper 0.730);
+* ``nc4_uncorrelated`` - direction: every |Spearman rho| of NC4 with NC1-NC3 below :data:`UNCORRELATED`;
+* ``nc4_at_full_accuracy`` - magnitude: the smallest NC4 of the runs at >= 99% training accuracy against 0.95
+  (a level of test-set agreement, which depends on the data scale); precondition: there are such runs.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import analysis
+from ..claims import Check, above, below, direction, magnitude, precondition
+from ..plots import OPTIMIZER_LABELS as LABEL
+from ..profiles import VALID_TRAIN_ACC, valid_mask
+from ..sweep.summary import summarise_by
+from .common import ACTED_BUDGET, budgets, runs_finished
+
+__all__ = ["FAR_ABOVE", "METRICS", "NC4_LEVEL", "R2_PAPER", "UNCORRELATED", "weight_decay_checks"]
+
+METRICS = ["NC0_code", "NC3_code"]
+#: "far above": the decoupled optimizer's lowest mean NC0 at least this many times the coupled one's
+FAR_ABOVE = 10.0
+#: the share of NC3's variation NC0 explains in the paper (Table 5: R^2 = 0.730), required as 0.7
+R2_PAPER = 0.7
+#: "largely uncorrelated": every |Spearman rho| below this
+UNCORRELATED = 0.5
+#: "NC4 holds": the nearest-class-mean agreement on the test set at least this
+NC4_LEVEL = 0.95
+_PAIRS = (("adamw", "adam", "adamw_above_adam"), ("signumw", "signum", "signumw_above_signum"))
+
+
+def _name(metric: str) -> str:
+    return metric.removesuffix("_code")
+
+
+def _pair_checks(valid: pd.DataFrame, wd: pd.DataFrame, hi: str, lo: str, claim: str) -> list[Check]:
+    runs = valid[valid["optimizer"].isin([hi, lo])]
+    c0 = analysis.compare_decoupled(wd, hi, lo, "NC0_code")
+    d, c = LABEL[hi], LABEL[lo]
+    if not c0.ratios:
+        return [
+            precondition(
+                f"{d} and {c} share a weight decay > 0 with valid runs", "none", False, claim, runs=runs
+            )
+        ]
+    dec = valid[(valid["optimizer"] == hi) & (valid["weight_decay"] > 0)]
+    b = budgets(dec).groupby(dec["weight_decay"]).min()
+    acted = [w for w in sorted(c0.ratios) if b.get(w, 0.0) >= ACTED_BUDGET]
+    top = c0.largest_shared
+    out = [
+        precondition(
+            f"{d}'s decoupled decay acted at the largest shared weight decay ({top:g}): budget B = lambda * "
+            f"sum eta_t >= {ACTED_BUDGET:.3f} (a 10% shrink) in each of its runs",
+            f"smallest B {b.get(top, 0.0):.3g}",
+            b.get(top, 0.0) >= ACTED_BUDGET,
+            claim,
+            runs=runs,
+        )
+    ]
+    for metric in METRICS:
+        comp = analysis.compare_decoupled(wd, hi, lo, metric)
+        ratios = {w: comp.ratios[w] for w in acted if w in comp.ratios}
+        out.append(
+            direction(
+                f"{d}'s mean {_name(metric)} above {c}'s (ratio > 1.1) at every shared weight "
+                "decay > 0 where the decay acted",
+                {f"{w:g}": round(r, 4) for w, r in ratios.items()} or "no such weight decay",
+                bool(ratios) and all(above(r) for r in ratios.values()),
+                claim,
+                runs=runs,
+            )
+        )
+    if c0.means_decoupled and c0.means_coupled:
+        out.append(
+            magnitude(
+                f"{d}'s lowest mean NC0 over its weight decays >= {FAR_ABOVE:g}x {c}'s lowest",
+                c0.lowest_decoupled / c0.lowest_coupled,
+                FAR_ABOVE,
+                claim,
+                runs=runs,
+                paper="decades apart in Figures 1 and 3",
+            )
+        )
+    return out
+
+
+def weight_decay_checks(finals: pd.DataFrame, planned: int, profile: str) -> list[Check]:
+    """Every check of one weight-decay page from its runs ``finals`` (grid ``main``, one architecture x
+    dataset; ``planned`` runs planned) at ``profile``."""
+    out = [runs_finished(finals, planned)]
+    valid = finals[valid_mask(finals, profile, METRICS)]
+    wd = summarise_by(valid, ["optimizer", "weight_decay"], METRICS)
+    for hi, lo, claim in _PAIRS:
+        out += _pair_checks(valid, wd, hi, lo, claim)
+    for opt in ("adam", "signum", "sgd"):
+        runs = valid[valid["optimizer"] == opt]
+        for metric in METRICS:
+            e = analysis.coupled_decay_effect(wd, opt, metric)
+            out.append(
+                direction(
+                    f"{LABEL[opt]}: mean {_name(metric)} at the largest valid weight decay "
+                    f"({e.largest:g}) below "
+                    "its mean at weight decay 0 (ratio < 1/1.1)",
+                    f"{e.at_largest:.3g} vs {e.at_zero:.3g}",
+                    e.lowers and below(e.at_largest / e.at_zero),
+                    "coupled_wd_lowers_nc",
+                    runs=runs,
+                )
+            )
+    g_sgd, g_adam = (
+        analysis.compare_decoupled(wd, dec, cou, "NC0_code").geometric_mean_ratio
+        for dec, cou in (("sgdw", "sgd"), ("adamw", "adam"))
+    )
+    out.append(
+        direction(
+            "the NC0 gap SGDW/SGD is smaller than AdamW/Adam (geometric mean of the ratios at shared "
+            "weight decays "
+            "> 0; AdamW/Adam's larger by more than 1.1x)",
+            f"SGDW/SGD {g_sgd:.3g}, AdamW/Adam {g_adam:.3g}",
+            above(g_adam / g_sgd),
+            "sgd_gap_smaller",
+            runs=valid[valid["optimizer"].isin(["sgd", "sgdw", "adam", "adamw"])],
+        )
+    )
+    if len(valid) >= 3:
+        fit = analysis.fit_nc3_on_nc0(valid)
+        out.append(
+            direction(
+                "NC3 grows with NC0 over all valid runs (OLS slope > 0, p < 0.01; paper: 0.158, p < 0.001)",
+                f"slope {fit['slope']:.3g}, p {fit['p']:.2g}, n {int(fit['n'])}",
+                fit["slope"] > 0 and fit["p"] < 0.01,
+                "nc0_tracks_nc3",
+                runs=valid,
+            )
+        )
+        out.append(
+            magnitude(
+                "NC0 explains more than 70% of the variation of NC3 (R^2)",
+                fit["R2"],
+                R2_PAPER,
+                "nc0_tracks_nc3",
+                runs=valid,
+                paper="R^2 0.730",
+            )
+        )
+        nc4 = analysis.nc4_correlations(valid, bound=UNCORRELATED)
+        out.append(
+            direction(
+                f"NC4 is largely uncorrelated with NC1-NC3 (every |Spearman rho| < {UNCORRELATED:g})",
+                f"rho { ({m: round(r, 2) for m, r in nc4.rho.items()}) }; NC4 from {nc4.nc4_min:.4f} to "
+                f"{nc4.nc4_max:.4f}",
+                nc4.uncorrelated,
+                "nc4_uncorrelated",
+                runs=valid,
+            )
+        )
+    else:
+        for claim in ("nc0_tracks_nc3", "nc4_uncorrelated"):
+            out.append(precondition("at least three valid runs to correlate", len(valid), False, claim))
+    full = analysis.nc4_at_full_accuracy(finals, min_train_acc=VALID_TRAIN_ACC, level=NC4_LEVEL)
+    at_full = finals[(finals["status"] == "completed") & (finals["train_acc"] >= VALID_TRAIN_ACC)]
+    if full.n:
+        out.append(
+            magnitude(
+                f"NC4 (test set) >= {NC4_LEVEL:g} in every run with >= 99% training accuracy: the smallest "
+                "NC4",
+                full.nc4_min,
+                NC4_LEVEL,
+                "nc4_at_full_accuracy",
+                runs=at_full,
+                paper="NC4 met at ~100% accuracy",
+            )
+        )
+    else:
+        out.append(precondition("some run reached 99% training accuracy", 0, False, "nc4_at_full_accuracy"))
+    return out

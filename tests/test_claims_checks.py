@@ -1,0 +1,267 @@
+"""The chapter checks (nc_core.claims_checks) on small hand-made run frames whose verdicts are worked out by
+hand,
+and the rule that one finding has one answer on its page (the Lion case)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from nc_core.analysis.beyond import findings, nc0_verdicts
+from nc_core.book import front
+from nc_core.claims import FINDINGS, ClaimLog, claim_verdict, verdicts
+from nc_core.claims_checks.beyond import beyond_checks
+from nc_core.claims_checks.common import ACTED_BUDGET, budgets
+from nc_core.claims_checks.interpolation import interpolation_checks
+from nc_core.claims_checks.momentum import momentum_checks
+from nc_core.claims_checks.training_length import training_length_checks
+from nc_core.claims_checks.vit import vit_checks
+from nc_core.claims_checks.weight_decay import weight_decay_checks
+from nc_core.sweep import summarise_by
+
+CPU = {
+    "dataset": "fashionmnist",
+    "subset_per_class": 250,
+    "batch_size": 32,
+    "epochs": 60,
+    "lr_schedule": "step",
+}
+
+
+def verdict(checks, claim: str) -> str:
+    log = ClaimLog("page", "cpu")
+    log.extend(checks)
+    t = log.table()
+    return claim_verdict(t[t["paper_claim"] == claim])[0]
+
+
+def test_budget_of_the_cpu_profile_and_the_acted_threshold():
+    # 60 epochs x 79 steps (2,500 images / 32): 20 epochs at LR, 20 at LR/10, 20 at LR/100
+    # -> B = 0.05 * 0.001 * 79 * 22.2 = 0.08769 (the README's 0.088 for the cpu profile)
+    r = pd.DataFrame([{**CPU, "lr": 0.001, "weight_decay": 0.05}])
+    assert abs(budgets(r).iloc[0] - 0.08769) < 1e-12
+    assert ACTED_BUDGET == -np.log(0.9)
+
+
+def wd_runs(ratio_at: dict[float, float], adam_nc0: float = 1.0, acc: float = 1.0) -> pd.DataFrame:
+    """Adam and AdamW at LR 0.01 (budget 17.5 x weight decay): Adam's NC0 = adam_nc0 / (1 + wd),
+    AdamW's = Adam's x ratio_at[wd]; NC3 = NC0; SGD/SGDW/Signum/SignumW alike with ratio 1."""
+    rows = []
+    for wd, ratio in ratio_at.items():
+        for opt, r in (
+            ("adam", 1.0),
+            ("adamw", ratio),
+            ("sgd", 1.0),
+            ("sgdw", 1.0),
+            ("signum", 1.0),
+            ("signumw", ratio),
+        ):
+            for seed, jitter in ((0, 1.0), (1, 1.02)):
+                nc0 = adam_nc0 / (1 + 100 * wd) * r * jitter
+                rows.append(
+                    {
+                        **CPU,
+                        "run_id": f"{opt}-{wd}-{seed}",
+                        "optimizer": opt,
+                        "lr": 0.01,
+                        "momentum": 0.9,
+                        "weight_decay": wd,
+                        "status": "completed",
+                        "train_acc": acc,
+                        "NC0_code": nc0,
+                        "NC3_code": nc0,
+                        "NC1": 1 / nc0,
+                        "NC2_code": nc0,
+                        "NC4": 0.99 - 0.001 * seed,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_weight_decay_checks_replicates_weaker_and_contradicted():
+    # wd 5e-4: budget 0.0088, the decay did not act: its ratio 1.0015 is left out of "at every"
+    weaker = wd_runs({0.0: 1.0, 5e-4: 1.0015, 0.05: 2.0, 0.5: 3.0})
+    checks = weight_decay_checks(weaker, len(weaker), "cpu")
+    # direction holds where the decay acted, lowest NC0 ratio: AdamW lowest 1/51 * 2 ... < 10x -> weaker
+    assert verdict(checks, "adamw_above_adam") == "weaker at this scale"
+    assert verdict(checks, "coupled_wd_lowers_nc") == "replicates"
+    assert verdict(checks, "sgd_gap_smaller") == "replicates"  # SGDW/SGD 1 against AdamW/Adam > 1.1
+    strong = wd_runs({0.0: 1.0, 0.05: 200.0, 0.5: 3000.0})
+    assert verdict(weight_decay_checks(strong, len(strong), "cpu"), "adamw_above_adam") == "replicates"
+    # 1.0015 where the decay acted is no effect: contradicted
+    flat = wd_runs({0.0: 1.0, 0.05: 1.0015, 0.5: 3.0})
+    assert verdict(weight_decay_checks(flat, len(flat), "cpu"), "adamw_above_adam") == "contradicted"
+    # every run below 99%: nothing is valid, so nothing can be decided
+    unfit = wd_runs({0.0: 1.0, 0.05: 2.0, 0.5: 3.0}, acc=0.9)
+    assert verdict(weight_decay_checks(unfit, len(unfit), "cpu"), "adamw_above_adam") == "not testable here"
+
+
+def test_weight_decay_checks_precondition_when_the_decay_did_not_act():
+    low = wd_runs({0.0: 1.0, 5e-4: 5.0})  # budget 17.5 x 5e-4 = 0.0088 < 0.105
+    checks = weight_decay_checks(low, len(low), "cpu")
+    assert verdict(checks, "adamw_above_adam") == "not testable here"
+
+
+def fig4(ratio: float) -> pd.DataFrame:
+    rows = []
+    for m in (0.0, 0.9):
+        for wd in (0.0, 5e-4, 5e-3):
+            nc = 1.0 / (1 + 100 * wd) * (ratio if m else 1.0)
+            rows.append(
+                {
+                    "run_id": f"{m}-{wd}",
+                    "momentum": m,
+                    "weight_decay": wd,
+                    "status": "completed",
+                    "train_acc": 1.0,
+                    "NC0_code": nc,
+                    "NC3_code": nc,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_momentum_checks_with_the_tolerance():
+    assert verdict(momentum_checks(fig4(0.5), 6), "momentum_accelerates_sgd") == "replicates"
+    assert (
+        verdict(momentum_checks(fig4(0.95), 6), "momentum_accelerates_sgd") == "contradicted"
+    )  # 5%: no effect
+    assert verdict(momentum_checks(fig4(0.5), 6), "coupled_wd_lowers_nc") == "replicates"
+
+
+def test_interpolation_is_not_testable_where_the_decoupled_part_did_not_act():
+    rng = np.random.default_rng(0)
+    rows = [
+        {
+            "coupled_weight_decay": s,
+            "weight_decay": 5e-4,
+            "status": "completed",
+            "train_acc": 1.0,
+            "NC0_code": 10 - s * 1e4 + rng.normal(0, 0.01),
+            "NC1": 1.0 + rng.normal(0, 0.01),
+            "NC2_code": 10 - s * 1e4,
+            "NC3_code": 10 - s * 1e4,
+            "test_acc": 0.9 + rng.normal(0, 0.001),
+        }
+        for s in (0.0, 1e-4, 5e-4)
+        for _ in range(3)
+    ]
+    finals = pd.DataFrame(rows)
+    small = np.full(4740, 1e-3)  # B = 5e-4 * 4.74 = 0.0024
+    checks = interpolation_checks(finals, small, 0, "cpu, 60 epochs")
+    assert verdict(checks, "coupled_share_restores_nc") == "not testable here"
+    assert verdict(checks, "coupled_share_accuracy") == "not testable here"
+    large = np.full(4740, 1.0)  # B = 2.37: acted; every metric falls smoothly, accuracy flat
+    checks = interpolation_checks(finals, large, 0, "cpu, 60 epochs")
+    assert verdict(checks, "coupled_share_restores_nc") == "replicates"
+    assert verdict(checks, "coupled_share_accuracy") == "replicates"
+
+
+def length_runs(acc960: float) -> pd.DataFrame:
+    rows = []
+    for epochs, adamw, acc in ((60, 15.0, 1.0), (240, 20.0, 1.0), (960, 74.5, acc960)):
+        for opt, nc0, a in (("adam", 1.0, 1.0), ("adamw", adamw, acc)):
+            rows.append(
+                {
+                    **CPU,
+                    "run_id": f"{opt}{epochs}",
+                    "optimizer": opt,
+                    "epochs": epochs,
+                    "lr": 0.005,
+                    "weight_decay": 5.0,
+                    "status": "completed",
+                    "train_acc": a,
+                    "NC0_code": nc0,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_training_length_decides_the_gap_on_terminal_horizons_only():
+    # AdamW at 46% at 960 epochs: the gap is read from 60 to 240 epochs (15 -> 20: kept)
+    checks = training_length_checks(length_runs(0.46), {}, "cpu")
+    gap = [c for c in checks if c.claim == "longer_training_keeps_gap" and "does not shrink" in c.text]
+    assert len(gap) == 1 and gap[0].value == "15 -> 20" and gap[0].terminal is True
+    per = {c.scale: c.terminal for c in checks if c.claim == "dynamics_decoupled_nc0"}
+    assert per["cpu, 960 epochs (75,840 steps)"] is False and per["cpu, 60 epochs (4,740 steps)"] is True
+    # only one valid horizon: not testable
+    two = length_runs(0.46)
+    two = two[two["epochs"] != 240]
+    assert verdict(training_length_checks(two, {}, "cpu"), "longer_training_keeps_gap") == "not testable here"
+
+
+def test_vit_substitute_is_not_testable_and_cifar_decides():
+    rows = [
+        {
+            "optimizer": "sgd",
+            "weight_decay": wd,
+            "status": "completed",
+            "train_acc": 1.0,
+            "NC0_code": nc,
+            "NC3_code": nc,
+            "run_id": str(wd),
+        }
+        for wd, nc in ((0.0, 3.0), (5e-4, 2.0), (5e-3, 1.0))
+    ]
+    valid = pd.DataFrame(rows)
+    assert verdict(vit_checks(valid, True, "cpu, substitute"), "vit_sgd_wd_lowers_nc") == "not testable here"
+    assert verdict(vit_checks(valid, False, "cpu, CIFAR-10"), "vit_sgd_wd_lowers_nc") == "replicates"
+    assert verdict(vit_checks(valid.assign(train_acc=0.68), False, "cpu"), "vit_sgd_wd_lowers_nc") == (
+        "not testable here"
+    )
+
+
+def lion_summary() -> pd.DataFrame:
+    """Lion's NC0 falls 19.2x with decay (against its prediction), Lion (coupled) falls 100x, and Lion stays
+    above Lion (coupled): the beyond page's case."""
+    rows = []
+    for opt, by_wd in (
+        ("lion", {0.0: 19.2, 0.1: 1.0, 1.0: 2.0}),
+        ("lion_coupled", {0.0: 19.2, 0.1: 0.5, 1.0: 0.192}),
+        ("adamw_schedulefree", {0.0: 2.0, 0.1: 3.0}),
+        ("sgd_schedulefree", {0.0: 2.0, 0.1: 0.1}),
+        ("muon", {0.0: 1.0, 0.1: 0.9}),
+        ("muon_all", {0.0: 1.0, 0.1: 0.5}),
+    ):
+        for wd, nc0 in by_wd.items():
+            rows.append(
+                {
+                    "optimizer": opt,
+                    "weight_decay": wd,
+                    "NC0_code": nc0,
+                    "NC3_code": nc0,
+                    "status": "completed",
+                    "train_acc": 1.0,
+                    "run_id": f"{opt}{wd}",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_one_answer_per_finding_on_the_beyond_page():
+    valid = lion_summary()
+    summary = summarise_by(valid, ["optimizer", "weight_decay"], ["NC0_code"])
+    table = nc0_verdicts(summary)  # the page's prediction table
+    log = ClaimLog("beyond", "cpu")
+    log.extend(beyond_checks(summary, valid, {}, "cpu"))
+    claims = verdicts(log.table(), FINDINGS).set_index("id")["verdict"]
+    assert not table.loc["lion", "agrees"]  # measured: falls (19.2 >= 10); predicted: stays up
+    assert claims["finding_lion"] == "contradicted"
+    # the rule, for every finding: it replicates exactly when every prediction row of its optimizers agrees
+    # and (for a pair) the decoupled member stays above
+    f = findings(summary)
+    for fid, rows in f.groupby("finding"):
+        mine = [o for o in rows["optimizer"] if o]
+        agree = all(bool(table.loc[o, "agrees"]) for o in mine)
+        assert (claims[fid] == "replicates") == (agree and rows["passed"].all()), fid
+    assert claims["finding_schedulefree"] == "replicates" and claims["finding_muon"] == "replicates"
+
+
+def test_front_page_summary_and_caption_follow_the_verdicts():
+    log = ClaimLog("weight_decay", "cpu")
+    log.extend(weight_decay_checks(wd_runs({0.0: 1.0, 0.05: 2.0, 0.5: 3.0}), 48, "cpu"))
+    text = front.front_page(log.table(), "cpu", None)
+    assert "**Weaker at this scale" in text and "1.74" in text and "0.088" in text
+    assert "*adamW's NC0 and NC3 stay far above Adam's at every weight decay*" in text
+    assert "weaker at this scale" in front.headline_caption("weaker at this scale")
+    assert "far above; here AdamW's metrics do not" in front.headline_caption("contradicted")
