@@ -434,9 +434,8 @@ def _scale_verdict(rows: pd.DataFrame) -> tuple[str, str]:
     """The verdict of one claim at one scale from its checks there, and the reason in words."""
     failed_pre = rows[(rows["kind"] == "precondition") & ~rows["passed"].astype(bool)]
     if len(failed_pre):
-        return "not testable here", "; ".join(
-            f"{r['check']} ({r['value']})" for _, r in failed_pre.iterrows()
-        )
+        reasons = dict.fromkeys(f"{r['check']} ({r['value']})" for _, r in failed_pre.iterrows())
+        return "not testable here", "; ".join(reasons)
     decisive = rows[rows["kind"] != "precondition"]
     usable = decisive[decisive["terminal"].map(lambda t: t is not False)]
     if decisive.empty:
@@ -446,11 +445,16 @@ def _scale_verdict(rows: pd.DataFrame) -> tuple[str, str]:
     passed = usable["passed"].astype(bool)
     wrong = usable[~passed & (usable["kind"] != "magnitude")]
     if len(wrong):
-        return "contradicted", "; ".join(f"{r['check']} ({r['value']})" for _, r in wrong.iterrows())
+        return "contradicted", "; ".join(
+            dict.fromkeys(f"{r['check']} ({r['value']})" for _, r in wrong.iterrows())
+        )
     short = usable[~passed & (usable["kind"] == "magnitude")]
     if len(short):
-        return "weaker at this scale", "; ".join(f"{r['check']}: {r['value']}" for _, r in short.iterrows())
-    return "replicates", f"{len(usable)} checks on runs in the terminal phase"
+        return "weaker at this scale", "; ".join(
+            dict.fromkeys(f"{r['check']}: {r['value']}" for _, r in short.iterrows())
+        )
+    on_runs = " on runs in the terminal phase" if (usable["terminal"] == True).any() else ""  # noqa: E712
+    return "replicates", f"all {len(usable)} deciding checks passed{on_runs}"
 
 
 _SEVERITY = ("contradicted", "weaker at this scale", "replicates", "not testable here")

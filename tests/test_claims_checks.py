@@ -262,6 +262,6 @@ def test_front_page_summary_and_caption_follow_the_verdicts():
     log.extend(weight_decay_checks(wd_runs({0.0: 1.0, 0.05: 2.0, 0.5: 3.0}), 48, "cpu"))
     text = front.front_page(log.table(), "cpu", None)
     assert "**Weaker at this scale" in text and "1.74" in text and "0.088" in text
-    assert "*adamW's NC0 and NC3 stay far above Adam's at every weight decay*" in text
+    assert "*AdamW's NC0 and NC3 stay far above Adam's at every weight decay*" in text
     assert "weaker at this scale" in front.headline_caption("weaker at this scale")
     assert "far above; here AdamW's metrics do not" in front.headline_caption("contradicted")

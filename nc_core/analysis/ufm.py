@@ -14,12 +14,14 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from ..profiles import FIGURE_FILTERS
 from .horizons import optimizer_steps
 
 __all__ = ["UFM_VALID_TRAIN_ACC", "order_gap", "protocol_of"]
 
-#: The paper's filter for Figure 15: "only including models which achieved 100% training accuracy".
-UFM_VALID_TRAIN_ACC = 1.0
+#: The paper's filter for Figure 15: "only including models which achieved 100% training accuracy"; its
+#: one home is :data:`nc_core.profiles.FIGURE_FILTERS` (``profiles.valid_mask(..., figure="fig15_ufm")``).
+UFM_VALID_TRAIN_ACC = FIGURE_FILTERS["fig15_ufm"]
 
 
 def protocol_of(finals: pd.DataFrame, main: pd.Series | None = None) -> pd.Series:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,19 +79,25 @@ def execute_chapter(
     ``NC_CORE_GIT_COMMIT`` set, so its provenance cell names the commit even from a copy. A failing
     cell raises ``papermill.PapermillExecutionError`` naming the cell; the partial output is kept
     next to the target as ``<name>.failed.ipynb`` for inspection.
+
+    Two executions of the same page into the same folder at once never share a file: each runs into its
+    own temporary notebook (and its own runs record), moved into place with ``os.replace`` when done (the
+    last to finish wins, like the project's atomic writes).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     page = chapter.page(variant)
     target = out_dir / f"{page}.ipynb"
     partial = out_dir / f"{page}.failed.ipynb"
+    unique = f"{os.getpid()}.{uuid.uuid4().hex[:8]}"
+    running = out_dir / f".{page}.{unique}.running.ipynb"  # this execution's own notebook until it is done
     params = {**chapter.parameters(profile), **(variant.parameters if variant else {}), **(parameters or {})}
     os.environ.setdefault("NC_CORE_GIT_COMMIT", git_commit())
     if rerun_flags is None:
         rerun_flags = None if parameters else ()
     rerun = None if rerun_flags is None else rerun_command(page, profile, out_dir, rerun_flags)
-    runs = status.runs_file(out_dir, page)
+    shared_runs = status.runs_file(out_dir, page)
+    runs = shared_runs.with_name(f".{shared_runs.name}.{unique}")  # this execution's own runs record
     runs.parent.mkdir(parents=True, exist_ok=True)
-    runs.unlink(missing_ok=True)
     record = {
         "page": page, "chapter": chapter.name, "variant": variant.key if variant else "",
         "notebook": repo_relative(chapter.notebook), "profile": profile,
@@ -101,17 +108,25 @@ def execute_chapter(
     try:
         with _environment(**{RUNS_RECORD_ENV: str(runs), PAGES_ENV: str(out_dir.resolve())}):
             papermill.execute_notebook(
-                chapter.notebook, partial, parameters=params,
+                chapter.notebook, running, parameters=params,
                 kernel_name="python3", cwd=str(REPO_ROOT), progress_bar=progress,
             )  # fmt: skip
     except Exception as err:
+        kept = partial
+        try:
+            os.replace(running, partial)
+        except FileNotFoundError:  # papermill failed before writing anything
+            kept = running
         print(f"{page}: failed at profile {profile!r}; partial output in {partial}")
-        _record(out_dir, record, partial, runs, time.perf_counter() - start, error=err)
+        _record(out_dir, record, kept, runs, time.perf_counter() - start, error=err)
         raise
-    if variant is not None:
-        _add_to_title(partial, variant.title)
-    present_parameters(partial, chapter.notebook, profile=profile, rerun=rerun)
-    os.replace(partial, target)
+    try:
+        if variant is not None:
+            _add_to_title(running, variant.title)
+        present_parameters(running, chapter.notebook, profile=profile, rerun=rerun)
+        os.replace(running, target)
+    finally:
+        running.unlink(missing_ok=True)
     seconds = time.perf_counter() - start
     _record(out_dir, record, target, runs, seconds)
     print(f"{page}: executed at profile {profile!r} in {seconds:.0f} s -> {target}")

@@ -69,7 +69,7 @@ def answer(table: pd.DataFrame, profile: str) -> list[str]:
     ]
 
     def names(rows: pd.DataFrame) -> str:
-        return "; ".join(f"*{c[0].lower() + c[1:]}*" for c in rows["claim"])
+        return "; ".join(f"*{c}*" for c in rows["claim"])
 
     if len(by["replicates"]):
         lines.append(f"* **Replicates ({len(by['replicates'])}):** {names(by['replicates'])}.")
@@ -77,9 +77,9 @@ def answer(table: pd.DataFrame, profile: str) -> list[str]:
         lines.append(
             f"* **Weaker at this scale ({len(by['weaker at this scale'])}):** the direction holds, the "
             "size falls "
-            f"short of the paper's: {names(by['weaker at this scale'])}. Why: a weight decay acts on the "
-            "time "
-            "scale 1/(LR x weight decay), measured by the decay budget B = lambda * sum_t eta_t -- "
+            f"short of the paper's: {names(by['weaker at this scale'])} "
+            f"({'; '.join(by['weaker at this scale']['why'])}). The usual reason: a weight decay acts on the "
+            "time scale 1/(LR x weight decay), measured by the decay budget B = lambda * sum_t eta_t -- "
             f"{PAPER_BUDGET:g} for the paper's Adam at LR 0.001 and weight decay 0.05 over 93,800 steps, "
             f"{CPU_BUDGET:g} at the `cpu` profile's 4,740 steps, so the decay has far less room to act here "
             "(the training-length chapter follows the gaps as the steps grow)."

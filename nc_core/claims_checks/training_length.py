@@ -28,7 +28,7 @@ from ..claims import MIN_EFFECT, Check, above, direction, integrity, magnitude, 
 from ..paper_values import table1
 from ..plots import OPTIMIZER_LABELS as LABEL
 from ..profiles import valid_mask
-from .common import grid_finished
+from .common import ACTED_BUDGET, budgets, grid_finished
 
 __all__ = ["ORDER_KEPT", "PREDICTION_TOLERANCE", "RATIO_REQUIRED", "horizon_scales", "training_length_checks"]
 
@@ -145,14 +145,17 @@ def _figure13(runs: pd.DataFrame | None, profile: str) -> list[Check]:
         ]
     long = int(runs["epochs"].max())
     valid = runs[valid_mask(runs, profile, list(_METRICS.values())) & (runs["epochs"] == long)]
+    dec = valid[valid["optimizer"] == "adamw"]
+    b = budgets(dec).groupby(dec["weight_decay"]).median() if len(dec) else pd.Series(dtype=float)
+    acted = valid[valid["weight_decay"].map(lambda w: w == 0 or b.get(w, 0.0) >= ACTED_BUDGET)]
     out = []
     for name, col in _METRICS.items():
-        gap = shared_decay_ratios(valid, long, col, "adamw", "adam", decimals=4)
+        gap = shared_decay_ratios(acted, long, col, "adamw", "adam", decimals=4)
         out.append(
             direction(
                 f"Figure 13, {long} epochs: AdamW's {name} above Adam's (ratio > 1.1) at every shared "
                 "weight decay > 0 "
-                "with valid runs",
+                "with valid runs where the decay acted (budget >= 0.105)",
                 {f"{w:g}": r for w, r in gap.ratios.items()} or "no shared weight decay",
                 bool(gap.ratios) and all(above(r) for r in gap.ratios.values()),
                 "longer_training_keeps_gap",

@@ -14,6 +14,10 @@ which is an algebraic identity, not an approximation. Only centred quantities ar
 there is no catastrophic cancellation as ``Sigma_W -> 0`` (the raw-moment formula
 ``E[hh^T] - mu mu^T`` cancels exactly there). The sum over classes of the per-class scatters is the
 total within-class scatter, so one ``p x p`` float64 matrix suffices.
+
+Features too large for their squares to exist in float64 (beyond :data:`HUGE`, e.g. ~1e200) are
+accumulated in units of a power of two (exact): :attr:`ClassStats.scale` says which. Ordinary features
+never reach it, and their statistics are bit for bit those of the plain update.
 """
 
 from __future__ import annotations
@@ -22,7 +26,18 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["ClassStats", "DegenerateFeaturesError", "FeatureAccumulator", "NonFiniteError"]
+__all__ = [
+    "HUGE",
+    "ClassStats",
+    "DegenerateFeaturesError",
+    "DegenerateWeightError",
+    "FeatureAccumulator",
+    "NonFiniteError",
+]
+
+#: Features beyond this magnitude are accumulated in units of a power of two (their squares, ~1e300 and
+#: more, would overflow float64); below it nothing is rescaled.
+HUGE = 2.0**450
 
 
 class NonFiniteError(ValueError):
@@ -35,6 +50,12 @@ class DegenerateFeaturesError(NonFiniteError):
     training run in this state has broken down like a diverged one."""
 
 
+class DegenerateWeightError(ValueError):
+    """The last-layer weight ``W`` is all zero: the metrics of its direction (NC2W, NC2Wn, NC2Wa, NC2M,
+    NC3) are undefined. Not a divergence (a zero-initialised classifier is a legitimate start): the training
+    loop records them as undefined (NaN) instead, see :func:`~nc_core.metrics.metrics_from_stats`."""
+
+
 @dataclass(frozen=True)
 class ClassStats:
     """Sufficient statistics of the training features for every NC metric.
@@ -42,12 +63,16 @@ class ClassStats:
     Attributes:
         counts: ``(K,)`` float64, samples per class ``n_k``.
         means: ``(K, p)`` float64, class means ``mu_k``.
-        within_cov: ``(p, p)`` float64, ``Sigma_W`` with the ``1/N`` normalisation of Appendix B.
+        within_cov: ``(p, p)`` float64, ``Sigma_W / scale**2`` with the ``1/N`` normalisation of
+            Appendix B.
+        scale: ``1.0``, unless the features were so large (beyond :data:`HUGE`) that ``Sigma_W`` itself
+            would overflow float64: then the power of two ``within_cov`` is measured in.
     """
 
     counts: torch.Tensor
     means: torch.Tensor
     within_cov: torch.Tensor
+    scale: float = 1.0
 
     @property
     def num_classes(self) -> int:
@@ -83,6 +108,7 @@ class FeatureAccumulator:
         self._counts: torch.Tensor | None = None
         self._means: torch.Tensor | None = None
         self._scatter: torch.Tensor | None = None
+        self._scale: torch.Tensor | None = None  # the power of two the means and scatter are held in
 
     def update(self, features: torch.Tensor, labels: torch.Tensor) -> None:
         """Add a batch: ``features`` ``(B, p)`` (any float dtype), ``labels`` ``(B,)`` in ``[0, K)``."""
@@ -96,8 +122,18 @@ class FeatureAccumulator:
             self._counts = torch.zeros(K, dtype=torch.float64, device=h.device)
             self._means = torch.zeros(K, p, dtype=torch.float64, device=h.device)
             self._scatter = torch.zeros(p, p, dtype=torch.float64, device=h.device)
+            self._scale = torch.ones((), dtype=torch.float64, device=h.device)
         elif p != self._means.shape[1]:
             raise ValueError(f"features has width {p}, earlier batches had {self._means.shape[1]}")
+        # huge features: hold everything in units of a power of two (exact; no host sync); 1 otherwise
+        peak = h.abs().amax()
+        needed = torch.where(peak > HUGE, torch.exp2(torch.ceil(torch.log2(peak))), torch.ones_like(peak))
+        scale = torch.maximum(self._scale, needed)
+        shrink = self._scale / scale  # 1 unless this batch is larger than all before
+        self._means *= shrink
+        self._scatter *= shrink * shrink
+        self._scale = scale
+        h = h / scale
         nb = torch.bincount(y, minlength=K).to(torch.float64)
         batch_means = torch.zeros_like(self._means).index_add_(0, y, h) / nb.clamp(min=1)[:, None]
         centred = h - batch_means[y]
@@ -117,7 +153,8 @@ class FeatureAccumulator:
         if empty:
             raise ValueError(f"class(es) {empty} have no sample; NC metrics need every class")
         total = self._counts.sum()
-        return ClassStats(self._counts.clone(), self._means.clone(), self._scatter / total)
+        scale = float(self._scale)
+        return ClassStats(self._counts.clone(), self._means * scale, self._scatter / total, scale)
 
 
 def _check_batch(

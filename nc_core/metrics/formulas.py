@@ -19,6 +19,21 @@ NC4 is eq. 11 as printed in both conventions (and as the released code computes 
 this project's offset-invariant reading, with the classifier scored on features centred at ``mu_G`` (as
 in an NC solution, where the bias absorbs ``mu_G``). NC1, NC2a and NC2Wa are the same in both
 conventions. All arithmetic is float64.
+
+A metric that is not defined is never reported as a number that reads as a result:
+
+* all class means coinciding (the features collapsed to one point) is an error,
+  :class:`~nc_core.metrics.DegenerateFeaturesError` (NC1-NC3 are undefined; a training run stops there
+  as diverged);
+* an all-zero ``W`` is an error, :class:`~nc_core.metrics.accumulator.DegenerateWeightError` (NC2W,
+  NC2Wn, NC2Wa, NC2M and NC3 measure its direction), or, with ``zero_weight="nan"`` (the training loop:
+  a zero-initialised classifier is a legitimate start), those five metrics are NaN;
+* NC1 is NaN when every class has a single sample: ``Sigma_W`` is then zero by construction, which says
+  nothing about collapse (``0`` would read as perfect collapse);
+* NC4 is NaN when it was not measured; a given rate outside ``[0, 1]`` is an error.
+
+NC1-NC3 are invariant to the scale of the features and of ``W``: both are brought to unit size before
+any float64 product, so features of any representable size (1e-120, 1e200) give the same values.
 """
 
 from __future__ import annotations
@@ -28,7 +43,15 @@ from typing import Literal
 
 import torch
 
-from .accumulator import ClassStats, DegenerateFeaturesError, FeatureAccumulator, NonFiniteError, _check_batch
+from .accumulator import (
+    HUGE,
+    ClassStats,
+    DegenerateFeaturesError,
+    DegenerateWeightError,
+    FeatureAccumulator,
+    NonFiniteError,
+    _check_batch,
+)
 
 __all__ = [
     "Convention",
@@ -97,7 +120,11 @@ def _nc1(stats: ClassStats) -> float:
     this is ``sum_i (v_i^T A v_i) / l_i^2`` over the kept eigenvalues, a sum of non-negative terms
     (``A`` is PSD), so NC1 cannot come out negative. The null direction ``1/sqrt(K)`` of ``G``
     (``M 1 = 0``) is exact in float64 and falls far below the relative cutoff.
+
+    NaN when every class has a single sample (``Sigma_W = 0`` by construction: undefined, not collapse).
     """
+    if bool((stats.counts <= 1).all()):
+        return float("nan")
     Mt = stats.centered_means  # (K, p) = M^T
     G = Mt @ Mt.T
     A = Mt @ stats.within_cov @ Mt.T
@@ -121,6 +148,9 @@ def nearest_mean_agreement(
     h = features.detach().to(torch.float64)
     W = weight.detach().to(device=h.device, dtype=torch.float64)
     mu = means.to(device=h.device, dtype=torch.float64)
+    if h.numel():  # both rules are scale invariant: huge values in units of a power of two (exact)
+        h, mu = _huge_to_unit(h, mu)
+        (W,) = _huge_to_unit(W)
     K = W.shape[0]
     scores = h @ torch.cat([W, mu]).T  # one (B, 2K) product: <w_k, h> and <mu_k, h>
     bias = -(W @ mu.mean(dim=0)) if centered else torch.zeros(K, dtype=h.dtype, device=h.device)
@@ -128,6 +158,14 @@ def nearest_mean_agreement(
     # ||h - mu_k||^2 = ||h||^2 - 2 <mu_k, h> + ||mu_k||^2, and ||h||^2 does not depend on k
     by_ncc = ((mu * mu).sum(dim=1) - 2.0 * scores[:, K:]).argmin(dim=1)
     return (by_classifier == by_ncc).sum()
+
+
+def _huge_to_unit(*tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """``tensors`` divided by one power of two when their largest magnitude exceeds :data:`HUGE` (so that
+    their products stay finite), unchanged (divided by 1) otherwise; no host sync."""
+    peak = torch.stack([t.abs().amax() for t in tensors]).amax()
+    s = torch.where(peak > HUGE, torch.exp2(torch.ceil(torch.log2(peak))), torch.ones_like(peak))
+    return tuple(t / s for t in tensors)
 
 
 def singular_value_summary(stats: ClassStats, weight: torch.Tensor) -> dict[str, float]:
@@ -161,6 +199,18 @@ def _check_weight(weight: torch.Tensor, K: int, p: int) -> None:
         raise NonFiniteError("weight contains NaN or inf values")
 
 
+#: The metrics of the direction of ``W``: undefined (NaN) for an all-zero ``W`` under ``zero_weight="nan"``.
+WEIGHT_METRICS = ("NC2W", "NC2Wn", "NC2Wa", "NC2M", "NC3")
+
+
+def _rate(value: float, name: str) -> float:
+    """``value`` as an agreement rate: NaN (not measured) or a number in ``[0, 1]``."""
+    rate = float(value)
+    if rate == rate and not 0.0 <= rate <= 1.0:
+        raise ValueError(f"{name} is a rate in [0, 1] (or NaN: not measured), got {value!r}")
+    return rate
+
+
 def metrics_from_stats(
     stats: ClassStats,
     weight: torch.Tensor,
@@ -168,22 +218,41 @@ def metrics_from_stats(
     nc4: float = float("nan"),
     nc4_centred: float = float("nan"),
     convention: Convention = "paper",
+    zero_weight: Literal["raise", "nan"] = "raise",
 ) -> dict[str, float]:
     """All NC metrics from the feature statistics and the last-layer weight ``W`` ``(K, p)``.
 
     ``nc4`` (eq. 11) and ``nc4_centred`` are NCC agreement rates computed on a separate pass with
-    :func:`nearest_mean_agreement` (``centered=False`` / ``True``; they need the final class means).
-    Returns the keys of :data:`METRIC_KEYS` plus the singular-value summary of
-    :func:`singular_value_summary`.
+    :func:`nearest_mean_agreement` (``centered=False`` / ``True``; they need the final class means): NaN
+    (not measured) or in ``[0, 1]``. Returns the keys of :data:`METRIC_KEYS` plus the singular-value
+    summary of :func:`singular_value_summary`. Undefined metrics (see the module docstring) are errors or
+    NaN, never numbers.
+
+    Args:
+        zero_weight: an all-zero ``W``: ``"raise"`` (:class:`DegenerateWeightError`) or ``"nan"`` (the
+            metrics of :data:`WEIGHT_METRICS` are NaN; the training loop's choice).
+
+    Raises:
+        DegenerateFeaturesError: all class means coincide.
+        DegenerateWeightError: ``W`` is all zero (``zero_weight="raise"``).
+        ValueError: a bad convention, weight shape or NC4 rate.
     """
     if convention not in ("paper", "code"):
         raise ValueError(f"convention must be 'paper' or 'code', got {convention!r}")
+    if zero_weight not in ("raise", "nan"):
+        raise ValueError(f"zero_weight must be 'raise' or 'nan', got {zero_weight!r}")
+    nc4, nc4_centred = _rate(nc4, "nc4"), _rate(nc4_centred, "nc4_centred")
     K, p = stats.num_classes, stats.feature_dim
     _check_weight(weight, K, p)
     W_raw = weight.detach().to(device=stats.means.device, dtype=torch.float64)
     if not bool((stats.centered_means != 0).any()):
         raise DegenerateFeaturesError(
             "all class means coincide (the features collapsed to one point): NC1-NC3 are undefined"
+        )
+    zero = not bool((W_raw != 0).any())
+    if zero and zero_weight == "raise":
+        raise DegenerateWeightError(
+            f"the last-layer weight W is all zero: {', '.join(WEIGHT_METRICS)} (its direction) are undefined"
         )
     # NC1-NC3 are invariant to the scale of the features and of W: bring both to unit size first, so
     # that their float64 products neither overflow (features ~1e80) nor underflow (~1e-120)
@@ -195,7 +264,7 @@ def metrics_from_stats(
     if convention == "paper":
         etf = {k: v / K**2 for k, v in etf.items()}
         nc3 /= K * p
-    return {
+    out = {
         "NC0": nc0(W_raw, convention=convention),
         "NC1": _nc1(scaled),
         **etf,
@@ -204,16 +273,22 @@ def metrics_from_stats(
         "NC2Wn": _equinorm(W, convention),
         "NC2Wa": _equiangle(W),
         "NC3": nc3,
-        "NC4": float(nc4),
-        "NC4_centred": float(nc4_centred),
+        "NC4": nc4,
+        "NC4_centred": nc4_centred,
         **singular_value_summary(stats, W_raw),
     }
+    if zero:
+        out.update(dict.fromkeys(WEIGHT_METRICS, float("nan")))
+    return out
 
 
 def _unit_scale(stats: ClassStats) -> ClassStats:
-    """The statistics of the features divided by ``s = max |mu_k - mu_G|`` (``Sigma_W`` by ``s^2``)."""
+    """The statistics of the features divided by ``s = max |mu_k - mu_G|`` (``Sigma_W`` by ``s^2``), with
+    ``scale`` 1 (statistics held in units of a power of two, :attr:`ClassStats.scale`, are converted)."""
     s = stats.centered_means.abs().max().clamp(min=torch.finfo(torch.float64).tiny)
-    return ClassStats(stats.counts, stats.means / s, stats.within_cov / s**2)
+    if stats.scale == 1.0:
+        return ClassStats(stats.counts, stats.means / s, stats.within_cov / s**2)
+    return ClassStats(stats.counts, stats.means / s, stats.within_cov * (stats.scale / s) ** 2)
 
 
 def nc_metrics(

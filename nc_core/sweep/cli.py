@@ -23,9 +23,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..atomic import check_writable
 from .grids import PROFILE_NAMES, get_grid, grid_names
-from .runner import BACKENDS, check_datasets, check_runnable, estimate, run_sweep
+from .runner import BACKENDS, check_datasets, check_ray_request, check_runnable, estimate, run_sweep
 from .store import DEFAULT_ROOT, STATES, ResultStore, prune, sweep_status, unplanned_records
 
 __all__ = ["register"]
@@ -198,7 +197,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         g = get_grid(args.grid)
         check_runnable(g)
         check_datasets(g.expand(args.profile, _where(args.where)), args.data_root)
-        check_writable(Path(args.root) / g.name)  # before any run starts
+        # before any run starts: the grid folder and its logs, claims, checkpoints and failure markers
+        ResultStore(g.name, Path(args.root)).check_writable()
+        if args.backend == "ray":
+            check_ray_request(args.ray_address, args.ray_num_cpus, args.cpus_per_run, args.runs_per_gpu,
+                              args.device)  # fmt: skip
         summary = run_sweep(
             g, args.profile, root=args.root, data_root=args.data_root, backend=args.backend,
             workers=args.workers, device=args.device, max_runs=args.max_runs,
@@ -243,7 +246,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
         if state == "failed":  # the marker holds JSON with the error and its traceback: one line here
             try:
                 detail = json.loads(store.failed_path(run_id).read_text())["error"]
-            except (OSError, ValueError, KeyError):
+            except (OSError, ValueError, KeyError, TypeError):
                 pass
             detail = f"{detail.splitlines()[-1] if detail else ''} (log: {store.log_path(run_id)})"
         print(f"  {run_id}: {state}: {detail.splitlines()[0] if detail else ''}")

@@ -537,24 +537,70 @@ def grid_names() -> list[str]:
 def load_grid_file(path: str | Path) -> Grid:
     """Read and validate a grid file (``.json``, or ``.yaml`` / ``.yml`` with PyYAML installed).
 
+    A key given twice in one mapping is an error (YAML and JSON parsers would silently keep the last).
+
     Raises:
-        ValueError: unreadable file or invalid grid.
+        ValueError: unreadable, oversized (over :data:`MAX_GRID_FILE_BYTES`), non-UTF-8 or unparsable file,
+            a duplicate key, or an invalid grid; every message names the file.
     """
     path = Path(path)
     try:
-        text = path.read_text()
+        size = path.stat().st_size
+        if size > MAX_GRID_FILE_BYTES:
+            raise ValueError(
+                f"grid file {path} is {size / 2**20:.1f} MiB: a grid file is a small text file "
+                f"(at most {MAX_GRID_FILE_BYTES // 2**20} MiB)"
+            )
+        text = path.read_text(encoding="utf-8")
     except OSError as err:
-        raise ValueError(f"cannot read grid file {path}: {err}") from None
+        raise ValueError(f"cannot read grid file {path}: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise ValueError(f"grid file {path} is not UTF-8 text (byte {err.start}): not a grid file") from None
     try:
         if path.suffix in (".yaml", ".yml"):
             import yaml  # optional: only for YAML grid files
 
-            spec = yaml.safe_load(text)
+            spec = yaml.load(text, Loader=_unique_key_loader(yaml))  # noqa: S506 - a SafeLoader subclass
         else:
-            spec = json.loads(text)
+            spec = json.loads(text, object_pairs_hook=_unique_keys)
     except Exception as err:  # noqa: BLE001 - any parse error becomes a clear ValueError
         raise ValueError(f"cannot parse grid file {path}: {err}") from None
-    return Grid.from_dict(spec)
+    try:
+        return Grid.from_dict(spec)
+    except ValueError as err:
+        raise ValueError(f"grid file {path}: {err}") from None
+
+
+#: The largest grid file read (grid files are a few kilobytes of text).
+MAX_GRID_FILE_BYTES = 4 * 2**20
+
+
+def _unique_keys(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    """A JSON object as a dict; a key given twice is an error (always a mistake in a grid file)."""
+    out: dict[Any, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _unique_key_loader(yaml: Any) -> type:
+    """A ``yaml.SafeLoader`` that rejects a key given twice in one mapping (naming it and its line)."""
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r}", key_node.start_mark
+                    )
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeyLoader
 
 
 def get_grid(name_or_path: str | Path | Grid) -> Grid:

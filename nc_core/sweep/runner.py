@@ -3,10 +3,12 @@ and ``ray`` backends; the cost model behind ``sweep plan``."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
 import socket
+import threading
 import time
 import traceback
 from collections import Counter
@@ -22,11 +24,20 @@ from ..atomic import atomic_write, remove_stale_temporaries
 from ..data import IMAGE_DATASETS, check_dataset
 from ..provenance import git_commit
 from ..train.config import RunConfig
-from ..train.schedule import metric_epochs
+from ..train.schedule import MetricSchedule
 from .grids import Grid, PlannedRun, get_grid
 from .store import DEFAULT_ROOT, ResultStore, dataset_version
 
-__all__ = ["BACKENDS", "check_datasets", "check_runnable", "estimate", "pending_runs", "run_one", "run_sweep"]
+__all__ = [
+    "BACKENDS",
+    "check_datasets",
+    "check_ray_request",
+    "check_runnable",
+    "estimate",
+    "pending_runs",
+    "run_one",
+    "run_sweep",
+]
 
 BACKENDS = ("local", "ray")
 
@@ -57,8 +68,10 @@ def check_datasets(runs: Iterable[PlannedRun], data_root: str | os.PathLike[str]
 
 
 def _log(fh: Any, message: str) -> None:
-    fh.write(f"[{datetime.now(UTC).isoformat(timespec='seconds')}] {message}\n")
-    fh.flush()
+    """Append a timestamped line to a run's log; a log that cannot be written (a full disk) loses it."""
+    with contextlib.suppress(OSError):
+        fh.write(f"[{datetime.now(UTC).isoformat(timespec='seconds')}] {message}\n")
+        fh.flush()
 
 
 def run_one(
@@ -68,7 +81,7 @@ def run_one(
     data_root: str | os.PathLike[str] = "data",
     device: str | None = None,
     threads: int | None = None,
-    planned_at: float | None = None,
+    retry_diverged: bool = False,
 ) -> dict[str, Any]:
     """Train one planned run and write its record; never raises for a failing run.
 
@@ -78,9 +91,13 @@ def run_one(
     ``logs/<run_id>.log``.
 
     ``threads`` sets torch's CPU threads for the run; the caller's setting is restored afterwards. The run
-    is claimed first (:meth:`ResultStore.claim`): a run another live process is training is left to it
-    (status ``"claimed elsewhere"``), and one recorded by another process after ``planned_at`` (the
-    sweep's planning time) is not trained again (``"done elsewhere"``).
+    is claimed first (:meth:`ResultStore.claim`, refreshed while it trains): a run another live process
+    is training is left to it (status ``"claimed elsewhere"``). Then the store decides, never a comparison
+    of clocks: a run whose record is now valid and done (completed, or diverged unless
+    ``retry_diverged``) was recorded by another process since the sweep planned it and is not trained
+    again (``"done elsewhere"``; with ``retry_diverged`` a diverged record is always retrained); a corrupt
+    record (:meth:`ResultStore.record_state`) is set aside (:meth:`ResultStore.set_aside`) and the run
+    trained again. A record that cannot be read (no permission) is never replaced: the run fails naming it.
 
     Returns:
         ``{"run_id", "status" ("completed" | "diverged" | "failed"), "seconds", "error"?, ...}``.
@@ -91,9 +108,13 @@ def run_one(
     if threads:
         torch.set_num_threads(int(threads))
     try:
-        return _run_one(planned, root, data_root, device, planned_at)
+        return _run_one(planned, root, data_root, device, retry_diverged)
     finally:  # a caller's thread count (a notebook, a test) is theirs: restore it
         torch.set_num_threads(previous)
+
+
+def _failed(run_id: str, error: str, seconds: float = 0.0) -> dict[str, Any]:
+    return {"run_id": run_id, "status": "failed", "error": error, "seconds": seconds}
 
 
 def _run_one(
@@ -101,25 +122,39 @@ def _run_one(
     root: str | os.PathLike[str],
     data_root: str | os.PathLike[str],
     device: str | None,
-    planned_at: float | None,
+    retry_diverged: bool,
 ) -> dict[str, Any]:
     store = ResultStore(planned.grid, Path(root))
     config = planned.config if device is None else planned.config.replace(device=device)
     run_id = config.run_id
-    if not store.claim(run_id):  # another live process is training it
+    try:
+        claimed = store.claim(run_id)
+    except OSError as err:
+        where = store.claim_path(run_id).parent
+        return _failed(run_id, f"cannot claim the run in {where}: {err.strerror or err}")
+    if not claimed:  # another live process is training it
         return {"run_id": run_id, "status": "claimed elsewhere", "seconds": 0.0}
     try:
-        final = store.final_path(run_id)
-        if planned_at is not None and final.exists() and final.stat().st_mtime > planned_at:
-            # recorded by another process after this sweep planned it (a rerun of an older record goes on)
-            return {"run_id": run_id, "status": "done elsewhere", "seconds": 0.0}
-        return _train_and_record(planned, store, config, data_root)
+        with store.heartbeat(run_id):
+            state, detail = store.record_state(run_id, dataset_version(config))
+            if state == "completed" or (state == "diverged" and not retry_diverged):
+                return {"run_id": run_id, "status": "done elsewhere", "seconds": 0.0}
+            aside = store.set_aside(run_id) if state == "corrupt" else []
+            note = f"corrupt record ({detail}) set aside as {', '.join(map(str, aside))}" if aside else ""
+            return _train_and_record(planned, store, config, data_root, note)
+    except (OSError, ValueError) as err:  # an unreadable record, a folder that cannot be written, a full disk
+        return _failed(run_id, f"{type(err).__name__}: {err}")
     finally:
-        store.release(run_id)
+        with contextlib.suppress(OSError):
+            store.release(run_id)
 
 
 def _train_and_record(
-    planned: PlannedRun, store: ResultStore, config: RunConfig, data_root: str | os.PathLike[str]
+    planned: PlannedRun,
+    store: ResultStore,
+    config: RunConfig,
+    data_root: str | os.PathLike[str],
+    note: str = "",
 ) -> dict[str, Any]:
     from ..train import run_training
 
@@ -132,6 +167,8 @@ def _train_and_record(
                   f"pid={os.getpid()} host={socket.gethostname()} device={config.device}")  # fmt: skip
         _log(log, "config " + json.dumps(config.identity(), sort_keys=True, default=str))
         _log(log, "profile overrides " + planned.overrides_json())
+        if note:
+            _log(log, note)
         if store.checkpoint_path(run_id).exists():
             _log(log, f"resuming from checkpoint {store.checkpoint_path(run_id)}")
         try:
@@ -141,13 +178,17 @@ def _train_and_record(
             store.write(planned, result.history, result.final)
         except Exception as err:  # noqa: BLE001 - a failing run is recorded, the sweep goes on
             tb = traceback.format_exc()
-            _log(log, f"FAILED {type(err).__name__}: {err}\n{tb}")
+            error = f"{type(err).__name__}: {err}"
+            _log(log, f"FAILED {error}\n{tb}")
             marker = store.failed_path(run_id)
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            text = json.dumps({"run_id": run_id, "error": f"{type(err).__name__}: {err}", "traceback": tb})
-            atomic_write(marker, lambda tmp: tmp.write_text(text))
-            return {"run_id": run_id, "status": "failed", "error": f"{type(err).__name__}: {err}",
-                    "seconds": time.perf_counter() - t0}  # fmt: skip
+            text = json.dumps({"run_id": run_id, "error": error, "traceback": tb})
+            try:  # on a full disk this fails too: the run stays resumable from its last checkpoint
+                marker.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(marker, lambda tmp: tmp.write_text(text))
+            except OSError as marker_err:
+                _log(log, f"could not write the failure marker {marker}: {marker_err}")
+                error += f" (no failure marker: {marker_err})"
+            return _failed(run_id, error, time.perf_counter() - t0)
         store.checkpoint_path(run_id).unlink(missing_ok=True)
         store.failed_path(run_id).unlink(missing_ok=True)
         measured = (
@@ -192,27 +233,125 @@ def pending_runs(
     return todo, dict(counts), problems
 
 
+#: Seconds to wait for a TCP connection to a Ray cluster's address before calling it unreachable.
+RAY_CONNECT_TIMEOUT = 5.0
+
+
+def _die_with_parent(parent: int, every: float = 1.0) -> None:
+    """Initializer of a pool worker: end this worker as soon as the sweep process that started it
+    (``parent``) is gone -- killed by SIGKILL or SIGTERM -- instead of finishing the queue and then
+    sleeping forever. A daemon thread compares ``os.getppid()`` with ``parent`` every ``every`` seconds
+    (portable, and unaffected by which thread of the parent spawned the worker); the run it was training
+    stays resumable from its checkpoint, and its claim names a dead process."""
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
+def check_ray_request(
+    address: str | None, num_cpus: int | None, cpus_per_run: int, runs_per_gpu: int, device: str
+) -> None:
+    """Refuse, before Ray starts, a request no task could ever be scheduled under (more CPUs per run than
+    the local instance has) and a cluster address that cannot be reached within
+    :data:`RAY_CONNECT_TIMEOUT` seconds.
+
+    Raises:
+        ValueError: one line saying which.
+    """
+    del runs_per_gpu, device  # checked against the cluster's resources once connected
+    if not address:
+        have = num_cpus or os.cpu_count() or 1
+        if cpus_per_run > have:
+            raise ValueError(
+                f"--cpus-per-run {cpus_per_run} exceeds the {have} CPU(s) of the local Ray instance "
+                f"({'--ray-num-cpus' if num_cpus else 'this machine'}): no run could ever start"
+            )
+        return
+    if address == "auto":
+        return
+    target = address.removeprefix("ray://").removeprefix("http://").removeprefix("https://")
+    host, sep, port = target.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ValueError(f"--ray-address {address!r}: expected 'auto' or HOST:PORT")
+    try:
+        socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), RAY_CONNECT_TIMEOUT).close()
+    except OSError as err:
+        raise ValueError(
+            f"cannot reach the Ray cluster at {address} within {RAY_CONNECT_TIMEOUT:g} s: "
+            f"{err.strerror or err or 'timed out'}"
+        ) from None
+
+
+def _ray_init(ray: Any, address: str | None, num_cpus: int | None) -> None:
+    """``ray.init`` for a sweep; a cluster that cannot be joined is a one-line ``ValueError``."""
+    if not address:
+        ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=False, log_to_driver=False)
+        return
+    try:
+        ray.init(address=address, log_to_driver=False)
+    except (ConnectionError, TimeoutError, RuntimeError, ValueError) as err:
+        hint = "start one with `ray start --head`, or leave out --ray-address for a local instance"
+        if isinstance(err, ConnectionError):  # Ray's own text names its own flags, not this command's
+            raise ValueError(f"no Ray cluster is running at --ray-address {address} ({hint})") from None
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+        raise ValueError(
+            f"cannot join the Ray cluster at --ray-address {address}: {first} ({hint})"
+        ) from None
+
+
+def _check_cluster(ray: Any, cpus_per_run: int, num_gpus: float) -> None:
+    """Refuse what the joined cluster can never schedule (tasks would wait forever)."""
+    have = ray.cluster_resources()
+    if have.get("CPU", 0) < cpus_per_run:
+        raise ValueError(f"--cpus-per-run {cpus_per_run} exceeds the cluster's {have.get('CPU', 0):g} CPU(s)")
+    if num_gpus and have.get("GPU", 0) < num_gpus:
+        raise ValueError(f"--device cuda: the Ray cluster has no GPU ({have.get('GPU', 0):g})")
+
+
+def _crashed(run: PlannedRun, kwargs: dict[str, Any], err: Exception) -> dict[str, Any]:
+    """The outcome of a run whose Ray worker died (after Ray's retries): recorded as failed, with a
+    failure marker, so the sweep goes on and the next one retries it (from its checkpoint)."""
+    first = (str(err).strip().splitlines() or [""])[0][:200]
+    error = f"{type(err).__name__}: the Ray worker running it died ({first})"
+    store = ResultStore(run.grid, Path(kwargs["root"]))
+    text = json.dumps({"run_id": run.run_id, "error": error, "traceback": str(err)[-4000:]})
+    with contextlib.suppress(OSError):
+        store.failed_path(run.run_id).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(store.failed_path(run.run_id), lambda tmp: tmp.write_text(text))
+    return _failed(run.run_id, error)
+
+
 def _ray_tasks(
     runs: list[PlannedRun], kwargs: dict[str, Any], *, address: str | None, num_cpus: int | None,
     cpus_per_run: int, runs_per_gpu: int, on_done: Callable[[dict[str, Any]], None],
 ) -> None:  # fmt: skip
+    num_gpus = 1.0 / runs_per_gpu if kwargs.get("device") == "cuda" else 0
+    check_ray_request(address, num_cpus, cpus_per_run, runs_per_gpu, kwargs.get("device", "cpu"))
     import ray
 
     started = False
     if not ray.is_initialized():
-        if address:
-            ray.init(address=address, log_to_driver=False)
-        else:
-            ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=False, log_to_driver=False)
+        _ray_init(ray, address, num_cpus)
         started = True
     try:
-        num_gpus = 1.0 / runs_per_gpu if kwargs.get("device") == "cuda" else 0
+        _check_cluster(ray, cpus_per_run, num_gpus)
         task = ray.remote(num_cpus=cpus_per_run, num_gpus=num_gpus)(run_one)
-        pending = [task.remote(run, threads=cpus_per_run, **kwargs) for run in runs]
+        refs = {task.remote(run, threads=cpus_per_run, **kwargs): run for run in runs}
+        pending = list(refs)
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
             for ref in done:
-                on_done(ray.get(ref))
+                try:
+                    out = ray.get(ref)
+                except ray.exceptions.RayError as err:  # its worker died every time: this run fails
+                    out = _crashed(refs[ref], kwargs, err)
+                on_done(out)
     finally:
         if started:
             ray.shutdown()
@@ -279,7 +418,6 @@ def run_sweep(
     for folder in (store.folder, store.checkpoint_dir):  # left by a kill or a full disk (hours old)
         for tmp in remove_stale_temporaries(folder) if folder.is_dir() else []:
             print(f"removed the stale temporary file {tmp}", flush=True)
-    planned_at = time.time()
     # every record of this sweep names the code it started with, whatever happens to the tree meanwhile
     os.environ.setdefault("NC_CORE_GIT_COMMIT", git_commit())
     todo, counts, problems = pending_runs(g, profile, root=root, retry_diverged=retry_diverged, where=where)
@@ -293,7 +431,7 @@ def run_sweep(
         "root": str(Path(root).resolve()),
         "data_root": str(Path(data_root).resolve()),
         "device": device,
-        "planned_at": planned_at,
+        "retry_diverged": retry_diverged,
     }
     statuses: Counter[str] = Counter()
     bar = tqdm(total=len(todo), desc=f"{g.name}/{profile}", unit="run", disable=not progress)
@@ -317,7 +455,9 @@ def run_sweep(
         else:
             per_worker = threads or max(1, (os.cpu_count() or 1) // workers)
             ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            with ProcessPoolExecutor(
+                max_workers=workers, mp_context=ctx, initializer=_die_with_parent, initargs=(os.getpid(),)
+            ) as pool:
                 futures = [pool.submit(run_one, run, threads=per_worker, **kwargs) for run in todo]
                 for fut in as_completed(futures):
                     on_done(fut.result())
@@ -388,7 +528,7 @@ def estimate(runs: Iterable[PlannedRun]) -> dict[str, Any]:
         c = run.config
         n_train, n_test = _data_sizes(c)
         factor = MODEL_FACTORS.get(c.model, 1.0)
-        n_measure = len(metric_epochs(c.epochs, every=c.metric_every, log_points=c.metric_log_points))
+        n_measure = len(MetricSchedule(c.epochs, every=c.metric_every, log_points=c.metric_log_points))
         w2 = c.width**2
         gpu_w = max(w2, GPU_MIN_WIDTH_FACTOR) * factor
         gpu += c.epochs * n_train * GPU_EPOCH_SECONDS_PER_IMAGE * gpu_w

@@ -13,19 +13,32 @@ Each file is written to a temporary name in the same folder and moved into place
 (the history first, then the final record, whose presence marks the run as done), so concurrent
 workers never clobber each other and a crash never leaves a half-written record. A record that
 cannot be read (truncated, overwritten) is reported with its path and excluded, never read silently.
+
+One notion of a valid record, used by status, sweeps and loaders alike (:meth:`ResultStore.record_state`,
+:func:`load_results`): the final record is a regular file that reads in full with its page checksums
+verified, holds one row with a ``status``, and belongs to its run (its stored ``run_id``, the hash of its
+configuration, is the one in its file name); the history likewise reads in full and belongs to the run. A
+record failing any of these is *corrupt*: reported with its path, excluded by the loaders, set aside by
+the next sweep (renamed ``<file>.corrupt-<time>``) and rerun. A record that cannot be read for a reason
+other than its content (no permission) is *not* corrupt: it is an error naming the path
+(:class:`RecordAccessError`), and nothing replaces it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
 import socket
+import stat
+import threading
 import time
+import uuid
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,9 +47,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..atomic import atomic_write
+from ..atomic import atomic_write, check_writable, fs_clock
 from ..data import DATASETS
-from ..profiles import VALID_TRAIN_ACC
+from ..profiles import VALID_TRAIN_ACC, valid_mask
 from ..train import RunConfig
 from .grids import Grid, PlannedRun, get_grid
 from .summary import valid_runs
@@ -45,6 +58,8 @@ __all__ = [
     "DEFAULT_ROOT",
     "VALID_TRAIN_ACC",
     "CorruptRecordWarning",
+    "RecordAccessError",
+    "RecordMismatchError",
     "ResultStore",
     "dataset_version",
     "load_histories",
@@ -62,10 +77,82 @@ _INT_FIELDS = {"epochs", "batch_size", "seed", "subset_per_class", "metric_every
                "epoch", "epochs_completed", "measured_epoch", "grid_version"}  # fmt: skip
 _BOOL_FIELDS = {"decay_norm_and_bias", "bf16", "compile"}
 _ERRORS = (pa.ArrowException, OSError, ValueError)
+#: A claim whose owner cannot be verified expires after this many seconds without a heartbeat.
+CLAIM_STALE_AFTER = 3600.0
+#: How often a run's owner refreshes its claim (seconds).
+CLAIM_HEARTBEAT = 60.0
+
+
+def _boot_id() -> str | None:
+    """This machine's boot id (Linux), or ``None``."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or None
+    except OSError:
+        return None
+
+
+def _process_start(pid: int) -> int | None:
+    """The start time of process ``pid`` in clock ticks since boot (Linux ``/proc/<pid>/stat`` field 22),
+    or ``None`` where it cannot be read. With the boot id it names a process uniquely, unlike its pid.
+    A process that has exited but was not reaped yet (a zombie) has none: ``-1``."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+        fields = text[text.rindex(")") + 2 :].split()
+        return -1 if fields[0] in ("Z", "X") else int(fields[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _owner() -> dict[str, Any]:
+    """This process's identity in a claim: host, boot id, pid and the pid's start time."""
+    pid = os.getpid()
+    return {"host": socket.gethostname(), "boot": _boot_id(), "pid": pid, "start": _process_start(pid)}
+
+
+def _fs_age(path: Path, default: float | None = None) -> float:
+    """Seconds since ``path`` was last modified, by the clock of the file system that holds it
+    (:func:`~nc_core.atomic.fs_clock`: both times stamped by the same server), so no machine's clock,
+    skewed or not, plays a part. ``default`` where ``path`` cannot be examined (else raises)."""
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        if default is None:
+            raise
+        return default
+    return fs_clock(path.parent) - mtime
 
 
 class CorruptRecordWarning(UserWarning):
     """A result file in the store could not be read; it was excluded."""
+
+
+class RecordAccessError(ValueError):
+    """A record or the grid folder exists but cannot be read for a reason other than its content (no
+    permission): an error naming the path, never a reason to call the record corrupt or replace it."""
+
+
+class RecordMismatchError(ValueError):
+    """A record file that reads but is not a record of its run: another run's data under this file name,
+    no row or more than one, no ``status``. Corruption, like a truncated file."""
+
+
+def _access_error(path: Path, err: OSError) -> RecordAccessError:
+    reason = os.strerror(err.errno) if err.errno else str(err)  # pyarrow's strerror repeats the path
+    return RecordAccessError(
+        f"cannot read {path}: {reason} (a permission problem, not corruption: the record is left as it "
+        "is; fix its permissions)"
+    )
+
+
+def _exists(path: Path) -> bool:
+    """Whether ``path`` exists (a dangling link counts); :class:`RecordAccessError` if that cannot be seen."""
+    try:
+        os.stat(path, follow_symlinks=False)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except PermissionError as err:
+        raise _access_error(path, err) from None
+    return True
 
 
 def dataset_version(config: RunConfig) -> str:
@@ -120,10 +207,43 @@ def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
     )
 
 
+def _read_table(path: Path, columns: list[str] | None = None) -> pa.Table:
+    """A result file as an Arrow table, page checksums verified. Raises :class:`RecordAccessError` when the
+    file cannot be opened for lack of permission, ``FileNotFoundError`` when it is missing, and one of
+    :data:`_ERRORS` when its content is damaged (a directory or other non-file under the name included)."""
+    try:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):
+            raise RecordMismatchError(f"{path} is not a regular file (a directory or special file)")
+        return pq.read_table(path, columns=columns, page_checksum_verification=True)
+    except PermissionError as err:
+        raise _access_error(path, err) from None
+
+
 def _read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """The one reader of result files: the whole table, page checksums verified (raises on corruption),
     upgraded to the current metric keys (:func:`_upgrade_nc4`)."""
-    return _upgrade(pq.read_table(path, columns=columns, page_checksum_verification=True).to_pandas())
+    return _upgrade(_read_table(path, columns).to_pandas())
+
+
+def _check_run_ids(ids: Iterable[Any], run_id: str, path: Path) -> None:
+    """Raise :class:`RecordMismatchError` if a stored ``run_id`` is not ``run_id`` (records written before
+    the column existed have none: accepted)."""
+    other = sorted({str(i) for i in ids if i is not None and i == i} - {run_id})
+    if other:
+        raise RecordMismatchError(
+            f"{path} holds the record of run {other[0]}, not of {run_id} (a copied or misnamed file)"
+        )
+
+
+def _check_final(df: pd.DataFrame, run_id: str, path: Path) -> None:
+    """Raise :class:`RecordMismatchError` unless ``df`` is one final record of ``run_id``."""
+    if len(df) != 1:
+        raise RecordMismatchError(f"{path} holds {len(df)} rows; a final record holds one")
+    if "status" not in df or pd.isna(df["status"].iloc[0]):
+        raise RecordMismatchError(f"{path} has no status")
+    if "run_id" in df:
+        _check_run_ids(df["run_id"], run_id, path)
 
 
 def _upgrade(df: pd.DataFrame) -> pd.DataFrame:
@@ -190,16 +310,21 @@ class ResultStore:
         """The claim of ``run_id`` by the process training it (exists while it runs)."""
         return self.folder / "claims" / f"{run_id}.claim"
 
-    def claim(self, run_id: str, stale_after: float = 24 * 3600.0) -> bool:
+    def claim(self, run_id: str, stale_after: float = CLAIM_STALE_AFTER) -> bool:
         """Claim ``run_id`` for this process; ``False`` if a live process holds it.
 
-        The claim is a file created atomically (``O_CREAT | O_EXCL``) holding the owner's host and pid.
-        A claim whose owner is gone -- same host and its pid no longer runs, or another host's claim older
-        than ``stale_after`` seconds -- is stale and taken over, so a killed sweep never blocks a run.
+        The claim is a file created atomically (``O_CREAT | O_EXCL``) holding its owner's identity: host,
+        boot id, pid and the pid's start time (:func:`_owner`), so that a pid reused by another process
+        after the owner died is not mistaken for the owner. While the owner trains, :meth:`heartbeat`
+        refreshes the claim's modification time. A claim is stale and taken over when its owner is
+        verifiably gone (same host and boot: the pid no longer runs, or runs with another start time) or,
+        when that cannot be verified (another machine's claim, or one without a start time), when it has
+        not been refreshed for ``stale_after`` seconds -- an age measured on the file system's own clock
+        (:func:`_fs_age`), so clock skew between machines decides nothing.
         """
         path = self.claim_path(run_id)
         path.parent.mkdir(parents=True, exist_ok=True)
-        me = {"host": socket.gethostname(), "pid": os.getpid(), "since": time.time()}
+        me = {**_owner(), "since": time.time()}
         for _ in range(2):
             try:
                 fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -214,35 +339,99 @@ class ResultStore:
         return False
 
     def release(self, run_id: str) -> None:
-        """Drop this process's claim of ``run_id``."""
-        self.claim_path(run_id).unlink(missing_ok=True)
+        """Drop this process's claim of ``run_id`` (a claim another process took over is left to it)."""
+        path = self.claim_path(run_id)
+        with contextlib.suppress(OSError, ValueError):
+            owner = json.loads(path.read_text() or "null")
+            if isinstance(owner, dict) and owner.get("pid") != os.getpid():
+                return
+        path.unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def heartbeat(self, run_id: str, every: float = CLAIM_HEARTBEAT) -> Iterator[None]:
+        """Refresh the claim of ``run_id`` every ``every`` seconds (a daemon thread) for the block."""
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(every):
+                with contextlib.suppress(OSError):
+                    os.utime(self.claim_path(run_id))
+
+        thread = threading.Thread(target=beat, name=f"claim-heartbeat-{run_id}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
 
     @staticmethod
     def _stale(path: Path, stale_after: float) -> bool:
         try:
-            age = time.time() - path.stat().st_mtime
+            age = _fs_age(path)
             owner = json.loads(path.read_text() or "null")
         except FileNotFoundError:
             return True
         except (OSError, ValueError):
             owner = None
+            age = _fs_age(path, default=0.0)
         if not isinstance(owner, dict):  # its writer died between creating and filling it
             return age > 60.0
-        if owner.get("host") == socket.gethostname() and isinstance(owner.get("pid"), int):
+        me = _owner()
+        same_machine = owner.get("host") == me["host"] and owner.get("boot", me["boot"]) == me["boot"]
+        pid = owner.get("pid")
+        if same_machine and isinstance(pid, int) and not isinstance(pid, bool) and pid > 0:
             try:
-                os.kill(owner["pid"], 0)
+                os.kill(pid, 0)
             except ProcessLookupError:
                 return True  # the owner is gone
             except PermissionError:
-                return False  # alive, another user's
-            return False
-        return age > stale_after  # another host's: honoured until it is implausibly old
+                pass  # alive, another user's
+            now, start = _process_start(pid), owner.get("start")
+            if now == -1:
+                return True  # exited, not reaped yet
+            if start is not None:
+                return now is not None and now != start  # the pid now names another process
+        # the owner cannot be verified (another machine, or a claim without a start time): it holds the
+        # run while it refreshes the claim
+        return age > stale_after
 
     def run_ids(self) -> list[str]:
-        """Run ids with a final record file (readable or not), sorted."""
-        if not self.folder.is_dir():
+        """Run ids with a final record file (readable or not), sorted.
+
+        Raises:
+            RecordAccessError: the grid folder exists but cannot be listed (no permission).
+        """
+        try:
+            entries = os.listdir(self.folder)
+        except (FileNotFoundError, NotADirectoryError):
             return []
-        return sorted(p.name.removesuffix(".final.parquet") for p in self.folder.glob("*.final.parquet"))
+        except PermissionError as err:
+            raise _access_error(self.folder, err) from None
+        return sorted(n.removesuffix(".final.parquet") for n in entries if n.endswith(".final.parquet"))
+
+    def set_aside(self, run_id: str) -> list[Path]:
+        """Rename the final record and history of ``run_id`` (those that exist) to
+        ``<file>.corrupt-<UTC time>-<random>``, out of the store's way and kept for inspection; return the
+        new paths."""
+        stamp = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        moved = []
+        for path in (self.final_path(run_id), self.history_path(run_id)):
+            if _exists(path):
+                aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+                os.replace(path, aside)
+                moved.append(aside)
+        return moved
+
+    def check_writable(self) -> None:
+        """Prove the grid folder and each of its working folders (``logs``, ``claims``, ``checkpoints``,
+        ``failed``) can be written, before any run starts.
+
+        Raises:
+            ValueError: one line naming the folder and the reason.
+        """
+        check_writable(self.folder)
+        for sub in ("logs", "claims", "checkpoints", "failed"):
+            check_writable(self.folder / sub)
 
     def write(self, planned: PlannedRun, history: pd.DataFrame, final: dict[str, Any]) -> None:
         """Write one run's history and final record atomically (history first, final last)."""
@@ -262,35 +451,83 @@ class ResultStore:
         _atomic_parquet(type_frame(pd.DataFrame([{**final, **extra}])), self.final_path(run_id))
 
     def read_final(self, run_id: str, columns: list[str] | None = None) -> pd.DataFrame:
-        """The final record of ``run_id`` (raises on a corrupt file)."""
-        return _read_parquet(self.final_path(run_id), columns)
+        """The final record of ``run_id``, checked to be one record of this run.
+
+        Raises:
+            RecordAccessError: the file cannot be read for lack of permission.
+            FileNotFoundError, pyarrow.ArrowException, OSError, ValueError: a missing or corrupt file (one
+                that is not a regular file, fails its checksums, holds no row or several, has no
+                ``status``, or holds another run's record: :class:`RecordMismatchError`).
+        """
+        path = self.final_path(run_id)
+        df = _read_parquet(path)  # every column: every page checksum verified, the run id checked
+        _check_final(df, run_id, path)
+        return df if columns is None else df[[c for c in columns if c in df]]
 
     def read_history(self, run_id: str) -> pd.DataFrame:
-        """The history of ``run_id`` (raises on a corrupt file)."""
-        return _read_parquet(self.history_path(run_id))
+        """The history of ``run_id``, checked to belong to this run (raises as :meth:`read_final`)."""
+        path = self.history_path(run_id)
+        df = _read_parquet(path)
+        if "run_id" in df:
+            _check_run_ids(df["run_id"].unique(), run_id, path)
+        return df
+
+    def check_history(self, run_id: str) -> None:
+        """Check the history of ``run_id`` as :meth:`read_history` does (every page's checksum, the run
+        id), without converting it to pandas; raises as :meth:`read_history`."""
+        path = self.history_path(run_id)
+        table = _read_table(path)
+        if table.num_rows == 0:
+            raise RecordMismatchError(f"{path} holds no epoch")
+        if "run_id" in table.column_names:
+            _check_run_ids(table.column("run_id").unique().to_pylist(), run_id, path)
+
+    def _failed_detail(self, run_id: str) -> str:
+        try:
+            return self.failed_path(run_id).read_text()[-300:]
+        except PermissionError as err:
+            raise _access_error(self.failed_path(run_id), err) from None
+        except (OSError, ValueError) as err:
+            return f"{type(err).__name__}: {err}"
 
     def record_state(self, run_id: str, dataset_ver: str | None = None) -> tuple[str, str]:
         """``(state, detail)`` of one run's record: one of :data:`STATES`. A record is valid when both of
         its files read in full with their page checksums verified -- the same reads as
-        :func:`load_results` -- so status, a sweep and the loaders agree on what is corrupt."""
+        :func:`load_results` -- so status, a sweep and the loaders agree on what is corrupt (see the
+        module docstring: one row with a status, this run's id, a history).
+
+        Raises:
+            RecordAccessError: a file of the run cannot be read for lack of permission.
+        """
         final = self.final_path(run_id)
-        if final.exists():
+        if _exists(final):
             try:
-                rec = self.read_final(run_id)
+                rec = self.read_final(run_id)  # every column: every page checksum verified
+            except RecordAccessError:
+                raise
             except _ERRORS as err:
-                return "corrupt", f"{final}: {type(err).__name__}: {err}"
+                return "corrupt", _corrupt_detail(final, err)
             try:
-                self.read_history(run_id)
+                self.check_history(run_id)
+            except RecordAccessError:
+                raise
             except _ERRORS as err:  # reported under the history's own path
-                return "corrupt", f"{self.history_path(run_id)}: {type(err).__name__}: {err}"
-            if dataset_ver is not None and rec["dataset_version"].iloc[0] != dataset_ver:
-                return "stale", f"dataset version {rec['dataset_version'].iloc[0]} != {dataset_ver}"
+                return "corrupt", _corrupt_detail(self.history_path(run_id), err)
+            stored = rec["dataset_version"].iloc[0] if "dataset_version" in rec else None
+            if dataset_ver is not None and stored is not None and stored != dataset_ver:
+                return "stale", f"dataset version {stored} != {dataset_ver}"
             return str(rec["status"].iloc[0]), ""
-        if self.failed_path(run_id).exists():
-            return "failed", self.failed_path(run_id).read_text()[-300:]
-        if self.checkpoint_path(run_id).exists():
+        if _exists(self.failed_path(run_id)):
+            return "failed", self._failed_detail(run_id)
+        if _exists(self.checkpoint_path(run_id)):
             return "in_progress", ""
         return "pending", ""
+
+
+def _corrupt_detail(path: Path, err: Exception) -> str:
+    """``PATH: Error: message`` (the path once, even where the message names it too)."""
+    text = str(err).replace(f"{path} ", "").replace(str(path), "the file")
+    return f"{path}: {type(err).__name__}: {text}"
 
 
 def unplanned_records(grid: str | Grid, *, root: str | os.PathLike[str] = DEFAULT_ROOT) -> list[str]:
@@ -325,11 +562,21 @@ def _store(grid: str | os.PathLike[str] | Grid, root: str | os.PathLike[str]) ->
 def _read_all(
     store: ResultStore, run_ids: Iterable[str], kind: str, on_corrupt: str
 ) -> tuple[list[pd.DataFrame], list[str]]:
+    """The records (``kind`` ``"final"``: with their history checked too, the one notion of a complete
+    record of :meth:`ResultStore.record_state`) of ``run_ids``; corrupt ones warned about or raised."""
     frames, bad = [], []
     for run_id in run_ids:
         path = store.final_path(run_id) if kind == "final" else store.history_path(run_id)
         try:
-            frames.append(store.read_final(run_id) if kind == "final" else store.read_history(run_id))
+            if kind == "final":
+                frame = store.read_final(run_id)
+                path = store.history_path(run_id)
+                store.check_history(run_id)
+            else:
+                frame = store.read_history(run_id)
+            frames.append(frame)
+        except RecordAccessError:
+            raise
         except _ERRORS as err:
             if on_corrupt == "raise":
                 raise ValueError(f"corrupt result file {path}: {err}") from err
@@ -355,8 +602,15 @@ def load_results(
         valid_only: keep only the paper's "valid" runs: completed with training accuracy
             >= :data:`VALID_TRAIN_ACC`.
         on_corrupt: ``"warn"`` (default: a :class:`CorruptRecordWarning` naming the file, the run is
-            excluded) or ``"raise"`` (``ValueError``).
+            excluded) or ``"raise"`` (``ValueError``). A record is corrupt as in
+            :meth:`ResultStore.record_state`: damaged, another run's, or without its history.
+
+    Raises:
+        RecordAccessError: the grid folder or a record cannot be read for lack of permission (a loader
+            that cannot see the store says so instead of returning an empty experiment).
     """
+    if on_corrupt not in ("warn", "raise"):
+        raise ValueError(f"on_corrupt must be 'warn' or 'raise', got {on_corrupt!r}")
     store = _store(grid, root)
     frames, _ = _read_all(store, store.run_ids(), "final", on_corrupt)
     if not frames:
@@ -365,7 +619,7 @@ def load_results(
     if profile is not None:
         df = df[df["profile"] == profile]
     if valid_only:
-        df = df[valid_runs(df, VALID_TRAIN_ACC)]
+        df = df[valid_mask(df, profile) if profile is not None else valid_runs(df, VALID_TRAIN_ACC)]
     return df.sort_values("run_id").reset_index(drop=True)
 
 
@@ -407,6 +661,7 @@ def sweep_status(
     g = get_grid(grid)
     runs = g.expand(profile, where)
     store = ResultStore(g.name, Path(root))
+    store.run_ids()  # a grid folder that cannot be listed is an error, not "all pending"
     states, problems = {}, {}
     for run in runs:
         state, detail = store.record_state(run.run_id, dataset_version(run.config))

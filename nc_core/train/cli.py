@@ -16,7 +16,7 @@ import types
 import typing
 from pathlib import Path
 
-from ..atomic import check_writable
+from ..atomic import atomic_write, check_writable
 from .config import RunConfig
 from .engine import check_device, run_training
 
@@ -70,7 +70,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     fields = {f.name: getattr(args, f.name) for f in dataclasses.fields(RunConfig)}
     try:
         config = RunConfig(**fields)
-        check_writable(args.out)  # before training, not after
+        run_folder = args.out / config.run_id  # where the results go: checked before training, not after
+        check_writable(run_folder if run_folder.exists() else args.out)
         check_device(config.device)
         result = run_training(
             config,
@@ -82,9 +83,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     folder = args.out / config.run_id
-    folder.mkdir(parents=True, exist_ok=True)
-    result.history.to_csv(folder / "history.csv", index=False)
-    (folder / "final.json").write_text(json.dumps(result.final, indent=1, default=str))
+    try:  # checked before training; a folder that became unwritable since is still one line
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(folder / "history.csv", lambda tmp: result.history.to_csv(tmp, index=False))
+        text = json.dumps(result.final, indent=1, default=str)
+        atomic_write(folder / "final.json", lambda tmp: tmp.write_text(text))
+    except OSError as err:
+        print(f"error: cannot write the results to {folder}: {err.strerror or err}", file=sys.stderr)
+        return 2
     f = result.final
     if result.status == "diverged":  # its metrics are those of the last measured epoch before divergence
         last = int(f["measured_epoch"]) if f.get("measured_epoch") is not None else "none"
@@ -95,4 +101,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
           f"NC1 {f.get('NC1', float('nan')):.3g}, NC2 {f.get('NC2', float('nan')):.3g}, "
           f"NC3 {f.get('NC3', float('nan')):.3g}; {f['train_seconds']:.1f} s training, "
           f"{f['metric_seconds']:.1f} s metrics -> {folder}")  # fmt: skip
+    if f.get("NC1") is not None and f["NC1"] != f["NC1"] and result.status == "completed":
+        print("NC1 is undefined (nan) here: every class has a single sample, so the within-class "
+              "covariance is zero by construction, which says nothing about collapse")  # fmt: skip
     return 0

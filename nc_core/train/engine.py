@@ -58,7 +58,7 @@ from ..optim import MUON_NAMES, make_optimizer
 from ..provenance import provenance
 from .config import RunConfig
 from .evaluate import measure
-from .schedule import make_lr_scheduler, metric_epochs
+from .schedule import MetricSchedule, make_lr_scheduler
 
 __all__ = ["CorruptCheckpointWarning", "RunResult", "build_data", "check_device", "run_training"]
 
@@ -121,12 +121,29 @@ def build_data(
         train = make(n, seed=config.seed, **kw).to(config.device)
         test = make(n, seed=config.seed + 10_000, **kw).to(config.device)
     elif name == "ufm":
+        _check_ufm_options(kw)
         train, test = ufm_indices(**kw).to(config.device), None
     else:
         raise ValueError(
             f"unknown dataset {config.dataset!r}; choose from {IMAGE_DATASETS + SYNTHETIC_DATASETS}"
         )
     return train, test
+
+
+def _check_ufm_options(kw: dict[str, Any]) -> None:
+    """Raise a one-line ``ValueError`` unless ``kw`` are the UFM's data options: ``num_samples`` and
+    ``num_classes``, both integers (the UFM has no default size)."""
+    example = """(e.g. --data-kwargs '{"num_samples": 500, "num_classes": 10}')"""
+    needed = ("num_samples", "num_classes")
+    if unknown := sorted(set(kw) - set(needed)):
+        raise ValueError(f"dataset 'ufm': unknown data_kwargs {unknown}; it takes {list(needed)} {example}")
+    if missing := [k for k in needed if k not in kw]:
+        raise ValueError(f"dataset 'ufm' needs data_kwargs {missing} {example}")
+    for key in needed:
+        if not isinstance(kw[key], int) or isinstance(kw[key], bool):
+            raise ValueError(
+                f"dataset 'ufm': data_kwargs {key} must be an integer, got {kw[key]!r} {example}"
+            )
 
 
 def _folder_data(
@@ -192,9 +209,16 @@ class CorruptCheckpointWarning(UserWarning):
 
 
 def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    # atomic, with a temporary name unique to this writer: an interrupted save never corrupts the previous
-    # checkpoint, and two processes never share a temporary file
-    atomic_write(path, lambda tmp: torch.save(state, tmp))
+    """Save ``state`` at ``path`` atomically, with a temporary name unique to this writer: an interrupted
+    save never corrupts the previous checkpoint, and two processes never share a temporary file. Written
+    through a Python file object, so a full disk is ``OSError(ENOSPC)`` (and then
+    :class:`~nc_core.atomic.DiskFullError`, naming the folder), not torch's "unexpected pos"."""
+
+    def save(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            torch.save(state, fh)
+
+    atomic_write(path, save)
 
 
 def _restore(
@@ -378,9 +402,8 @@ def run_training(
     path = Path(checkpoint_dir) / f"{config.run_id}.pt" if checkpoint_dir is not None else None
     if path is not None:
         _resume(run, path)
-    measured = set(
-        metric_epochs(config.epochs, every=config.metric_every, log_points=config.metric_log_points)
-    )
+    # lazy: a run of a billion epochs allocates nothing up front
+    measured = MetricSchedule(config.epochs, every=config.metric_every, log_points=config.metric_log_points)
     step_model = torch.compile(run.model) if config.compile else run.model
     if run.next_epoch == 0:
         run.rows.append({"epoch": 0, "lr": run.optimizer.param_groups[0]["lr"], **_measure(run)})
@@ -429,10 +452,17 @@ def _layer_record(run: _Run) -> dict[str, Any]:
     return {"layer_metrics_json": json.dumps(table.to_dict(orient="records")), "layer_seconds": seconds}
 
 
+def measured_rows(history: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a history at which the metrics were measured: those with a measurement time or an NC1
+    (NC1 alone does not tell: it is NaN where it is undefined, e.g. one sample per class)."""
+    cols = [c for c in ("measure_seconds", "NC1") if c in history]
+    return history[history[cols].notna().any(axis=1)] if cols else history.iloc[:0]
+
+
 def _final_record(
     config: RunConfig, status: str, history: pd.DataFrame, elapsed: float, metric_seconds: float
 ) -> dict[str, Any]:
-    measured = history.dropna(subset=["NC1"]) if "NC1" in history else history.iloc[:0]
+    measured = measured_rows(history)
     last = measured.iloc[-1].to_dict() if len(measured) else {}
     first = measured.iloc[0].to_dict() if len(measured) else {}
     identity = {

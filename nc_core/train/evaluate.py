@@ -84,8 +84,9 @@ def measure(
         stats = acc.finalize()
     n_ncc = len(passes[1][1])
     nc4 = {"nc4": float(agree[False]) / n_ncc, "nc4_centred": float(agree[True]) / n_ncc}
-    paper = metrics_from_stats(stats, weight, **nc4, convention="paper")
-    code = metrics_from_stats(stats, weight, **nc4, convention="code")
+    # an all-zero classifier (e.g. zero-initialised) leaves the metrics of its direction undefined: NaN
+    paper = metrics_from_stats(stats, weight, **nc4, convention="paper", zero_weight="nan")
+    code = metrics_from_stats(stats, weight, **nc4, convention="code", zero_weight="nan")
     out.update(paper)
     out.update({f"{k}_code": code[k] for k in CODE_CONVENTION_KEYS})
     model.train(was_training)

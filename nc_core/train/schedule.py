@@ -2,34 +2,59 @@
 
 from __future__ import annotations
 
+import heapq
 import math
+from collections.abc import Iterator
 
 import torch
 
-__all__ = ["metric_epochs", "make_lr_scheduler"]
+__all__ = ["MetricSchedule", "metric_epochs", "make_lr_scheduler"]
 
 
-def metric_epochs(epochs: int, *, every: int | None = None, log_points: int = 0) -> list[int]:
-    """Epochs after which the NC metrics are measured (0 = at initialisation).
+class MetricSchedule:
+    """The epochs after which the NC metrics are measured (0 = at initialisation), held lazily.
 
     The union of: epoch 0 (the baseline that Tables 1-2 report changes against), every ``every``-th
     epoch (the authors' ``log_every``), ``log_points`` log-spaced epochs in ``[1, epochs]`` (dense early,
-    where the metrics move fastest) and always the last epoch.
+    where the metrics move fastest) and always the last epoch. ``epoch in schedule`` and ``len(schedule)``
+    cost O(``log_points``) whatever ``epochs`` is: a run of a billion epochs allocates nothing up front.
     """
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}")
-    if every is not None and every < 1:
-        raise ValueError(f"every must be >= 1, got {every}")
-    if log_points < 0:
-        raise ValueError(f"log_points must be >= 0, got {log_points}")
-    chosen = {0, epochs}
-    if every:
-        chosen.update(range(every, epochs + 1, every))
-    if log_points:
-        chosen.update(
-            round(math.exp(i * math.log(epochs) / max(log_points - 1, 1))) for i in range(log_points)
-        )
-    return sorted(chosen)
+
+    def __init__(self, epochs: int, *, every: int | None = None, log_points: int = 0) -> None:
+        if epochs < 1:
+            raise ValueError(f"epochs must be >= 1, got {epochs}")
+        if every is not None and every < 1:
+            raise ValueError(f"every must be >= 1, got {every}")
+        if log_points < 0:
+            raise ValueError(f"log_points must be >= 0, got {log_points}")
+        self.epochs, self.every = int(epochs), every
+        self._fixed = {0, self.epochs}  # the first and last, and the log-spaced epochs (few)
+        if log_points:
+            self._fixed.update(
+                round(math.exp(i * math.log(epochs) / max(log_points - 1, 1))) for i in range(log_points)
+            )
+
+    def __contains__(self, epoch: object) -> bool:
+        if not isinstance(epoch, int) or not 0 <= epoch <= self.epochs:
+            return False
+        return epoch in self._fixed or bool(self.every and epoch >= self.every and epoch % self.every == 0)
+
+    def __len__(self) -> int:
+        periodic = self.epochs // self.every if self.every else 0
+        return periodic + sum(1 for e in self._fixed if not (self.every and e and e % self.every == 0))
+
+    def __iter__(self) -> Iterator[int]:
+        """The epochs in increasing order (lazily)."""
+        every = self.every or 0
+        extra = sorted(e for e in self._fixed if not (every and e and e % every == 0))
+        periodic = range(every, self.epochs + 1, every) if every else range(0)
+        return iter(heapq.merge(extra, periodic))
+
+
+def metric_epochs(epochs: int, *, every: int | None = None, log_points: int = 0) -> list[int]:
+    """The epochs of :class:`MetricSchedule` as a sorted list (for inspection; the training loop asks the
+    schedule itself, which allocates nothing per epoch)."""
+    return list(MetricSchedule(epochs, every=every, log_points=log_points))
 
 
 def make_lr_scheduler(
