@@ -6,6 +6,8 @@ a device-side minibatch loader, and synthetic datasets.
 * :class:`TensorLoader` - seeded, resumable minibatches over on-device tensors.
 * :func:`fetch_dataset` / :func:`check_dataset` - obtain and verify the files under ``data/``
   (CLI: ``python -m nc_core data fetch NAME`` and ``python -m nc_core data status``).
+* :func:`import_copy` - a dataset from a local copy (the original files, or a named substitute such as a
+  JPEG copy of CIFAR-10, whose id travels with every run: :func:`active_copy`, :func:`copy_label`).
 * :func:`load_image_folder` -> :class:`ImageFolderData` - ImageNet-1K (ImageFolder layout under
   ``data/imagenet``), streamed from disk through a ``DataLoader`` (:class:`FolderLoader`) with
   torchvision's standard transforms; :func:`check_image_folder` says whether the folders are there.
@@ -15,6 +17,7 @@ a device-side minibatch loader, and synthetic datasets.
   the names a run can train on.
 """
 
+from .copies import COPYABLE, CopyError, CopyInfo, active_copy, copy_label, import_copy
 from .datasets import IMAGE_SIZE, TensorData, balanced_subset_indices, load_dataset, normalise_images
 from .fetch import DatasetStatus, FetchError, FetchStep, check_dataset, default_steps, fetch_dataset
 from .folder import (
@@ -33,6 +36,9 @@ from .specs import DATASETS, FOLDER_DATASETS, IMAGE_DATASETS, DatasetSpec, canon
 from .synthetic import SYNTHETIC_DATASETS, gaussian_classes, separable_data, separable_directions, ufm_indices
 
 __all__ = [
+    "COPYABLE",
+    "CopyError",
+    "CopyInfo",
     "DATASETS",
     "FOLDER_DATASETS",
     "IMAGE_DATASETS",
@@ -47,10 +53,12 @@ __all__ = [
     "ImageFolderData",
     "TensorData",
     "TensorLoader",
+    "active_copy",
     "balanced_subset_indices",
     "canonical_name",
     "check_dataset",
     "check_image_folder",
+    "copy_label",
     "default_steps",
     "default_workers",
     "epoch_permutation",
@@ -60,6 +68,7 @@ __all__ = [
     "gaussian_classes",
     "get_spec",
     "imagenet_transform",
+    "import_copy",
     "load_dataset",
     "load_image_folder",
     "normalise_images",

@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 
+from .copies import COPYABLE, CopyError, active_copy, import_copy
 from .fetch import DEFAULT_TIMEOUT, FetchError, check_dataset, fetch_dataset
 from .specs import DATASETS, canonical_name
 
@@ -43,6 +44,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fetch.add_argument("names", nargs="+", type=_dataset_arg, metavar="NAME", help=f"{names} or all")
     fetch.add_argument("--root", default="data", help="data root (default: data)")
     fetch.add_argument(
+        "--from",
+        dest="source",
+        metavar="PATH",
+        help=(
+            "import from a local copy instead of downloading (cifar10): the original cifar-10-python.tar.gz "
+            "or "
+            "its cifar-10-batches-py folder (md5-verified), or an ImageFolder tree or tar archive of images "
+            "[prefix/]{train,test}/<class>/<image>, decoded once and named as a substitute"
+        ),
+    )
+    fetch.add_argument(
         "--timeout",
         type=float,
         default=DEFAULT_TIMEOUT,
@@ -61,12 +73,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     data.set_defaults(handler=_no_command)
 
 
+def _cmd_import(args: argparse.Namespace, keys: list[str]) -> int:
+    if len(keys) != 1:
+        print("error: --from imports one dataset at a time", file=sys.stderr, flush=True)
+        return 2
+    try:
+        import_copy(keys[0], args.source, args.root)
+    except (CopyError, OSError) as exc:
+        print(f"error: {keys[0]}: {exc}", file=sys.stderr, flush=True)
+        return 2
+    return 0
+
+
 def _cmd_fetch(args: argparse.Namespace) -> int:
     keys: list[str] = []
     for name in args.names:
         for key in DATASETS if name == "all" else [name]:
             if key not in keys:
                 keys.append(key)
+    if args.source is not None:
+        return _cmd_import(args, keys)
     failed = []
     for key in keys:
         t0 = time.perf_counter()
@@ -94,7 +120,11 @@ def _cmd_status(args: argparse.Namespace) -> int:
     for key in DATASETS:
         st = check_dataset(key, args.root)
         line = f"{key:<{width}}  {st.state:<10}  {st.summary()}"
-        if not st.ok:
+        copy = active_copy(key, args.root) if key in COPYABLE else None
+        if copy is not None:
+            used = "not used: the original files win" if st.ok else "used by runs planned on this root"
+            line += f"; imported substitute {copy.copy_id} from {copy.source} ({used})"
+        elif not st.ok:
             root_arg = "" if str(args.root) == "data" else f" --root {args.root}"
             line += f"  -> python -m nc_core data fetch {key}{root_arg}"
         print(line)

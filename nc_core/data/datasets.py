@@ -30,6 +30,7 @@ from pathlib import Path
 
 import torch
 
+from .copies import COPYABLE, active_copy, read_copy
 from .specs import DatasetSpec, get_spec
 
 __all__ = ["IMAGE_SIZE", "TensorData", "balanced_subset_indices", "load_dataset", "normalise_images"]
@@ -156,15 +157,28 @@ def _fetch_hint(spec: DatasetSpec, root: Path) -> str:
     return f"run `python -m nc_core data fetch {spec.key}{root_arg}`"
 
 
-def _read_raw(spec: DatasetSpec, root: Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """uint8 images ``(N, C, H, W)`` and int64 labels ``(N,)`` on the CPU, via torchvision."""
+def _read_raw(
+    spec: DatasetSpec, root: Path, train: bool, copy: str | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """uint8 images ``(N, C, H, W)`` and int64 labels ``(N,)`` on the CPU, via torchvision (the original
+    files) or from the imported substitute ``copy`` (:mod:`nc_core.data.copies`)."""
     import torchvision.datasets as tvd
 
+    if copy is not None:
+        x_np, y_np = read_copy(spec.key, root, train, copy)
+        return torch.from_numpy(x_np).permute(0, 3, 1, 2).contiguous(), torch.from_numpy(y_np)
     folder = root / spec.folder
     missing = [f for f in spec.files if not (folder / f).is_file()]
     if missing:
+        imported = active_copy(spec.key, root) if spec.key in COPYABLE else None
+        also = (
+            f" (a substitute, {imported.copy_id}, is imported: runs planned with this data root use it, and "
+            "say so)"
+            if imported
+            else ""
+        )
         raise FileNotFoundError(
-            f"{spec.title} is not available: {', '.join(missing)} not found in {folder}. "
+            f"{spec.title} is not available: {', '.join(missing)} not found in {folder}{also}. "
             f"To fetch it, {_fetch_hint(spec, root)}."
         )
     cls = getattr(tvd, spec.torchvision_class)
@@ -204,6 +218,7 @@ def load_dataset(
     device: str | torch.device = "cpu",
     subset_per_class: int | None = None,
     seed: int = 0,
+    copy: str | None = None,
 ) -> TensorData:
     """Load MNIST, FashionMNIST or CIFAR-10 as normalised tensors on ``device``.
 
@@ -216,6 +231,8 @@ def load_dataset(
         subset_per_class: if given, a balanced subset with exactly this many samples per class
             (see :func:`balanced_subset_indices`), drawn with ``seed``.
         seed: seed of the subset draw.
+        copy: the copy id of an imported substitute to read instead of the original files (see
+            :mod:`nc_core.data.copies`); it must be the copy imported under ``root``.
 
     Returns:
         :class:`TensorData` with ``x`` float32 ``(N, C, 32, 32)`` normalised as described in the
@@ -225,9 +242,10 @@ def load_dataset(
         FileNotFoundError: the files are missing (the message says to run
             ``python -m nc_core data fetch NAME``) or torchvision rejects them.
         ValueError: unknown name, unparsable files, or a class smaller than ``subset_per_class``.
+        CopyError: (a ``ValueError``) ``copy`` is not the copy imported under ``root``.
     """
     spec = get_spec(name)
-    raw_x, raw_y = _read_raw(spec, Path(root), train)
+    raw_x, raw_y = _read_raw(spec, Path(root), train, copy)
     if subset_per_class is not None:
         idx = balanced_subset_indices(raw_y, spec.num_classes, subset_per_class, seed)
         raw_x, raw_y = raw_x[idx], raw_y[idx]

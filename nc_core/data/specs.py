@@ -45,6 +45,8 @@ class DatasetSpec:
         in_channels: image channels after loading.
         image_size: side of the (square) image as stored.
         train_size: number of training images (the test set is not used for training).
+        test_size: number of test images.
+        classes: the class names in label order (label ``i`` is ``classes[i]``).
         mean, std: per-channel normalisation constants (see the module docstring).
         urls: where torchvision downloads from (for the manual-download instructions).
         offline_route: one line describing the registry package route, or ``""`` if none.
@@ -61,6 +63,8 @@ class DatasetSpec:
     in_channels: int
     image_size: int
     train_size: int
+    test_size: int
+    classes: tuple[str, ...]
     mean: tuple[float, ...]
     std: tuple[float, ...]
     urls: tuple[str, ...] = ()
@@ -129,6 +133,8 @@ DATASETS: dict[str, DatasetSpec] = {
         in_channels=1,
         image_size=28,
         train_size=60_000,
+        test_size=10_000,
+        classes=tuple(str(d) for d in range(10)),
         mean=(0.1307,),
         std=(0.3081,),
         urls=("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"),
@@ -150,6 +156,19 @@ DATASETS: dict[str, DatasetSpec] = {
         in_channels=1,
         image_size=28,
         train_size=60_000,
+        test_size=10_000,
+        classes=(
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        ),  # fmt: skip
         mean=(0.2860,),
         std=(0.3530,),
         urls=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
@@ -172,6 +191,8 @@ DATASETS: dict[str, DatasetSpec] = {
         in_channels=3,
         image_size=32,
         train_size=50_000,
+        test_size=10_000,
+        classes=("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
         mean=(0.4914, 0.4822, 0.4465),
         std=(0.2470, 0.2435, 0.2616),
         urls=("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",),

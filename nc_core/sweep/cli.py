@@ -89,6 +89,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     status = sub.add_parser("status", help="done / pending / failed / diverged / corrupt counts of a sweep")
     common(status, "cpu")  # the same default as `run`
     status.add_argument("--root", default=DEFAULT_ROOT, help=f"results root (default: {DEFAULT_ROOT})")
+    status.add_argument(
+        "--data-root", default="data", help="dataset root, for runs on an imported copy (default: data)"
+    )
     status.set_defaults(handler=_cmd_status)
 
     prune_ = sub.add_parser(
@@ -196,7 +199,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     try:
         g = get_grid(args.grid)
         check_runnable(g)
-        check_datasets(g.expand(args.profile, _where(args.where)), args.data_root)
+        check_datasets(g.expand(args.profile, _where(args.where), args.data_root), args.data_root)
         # before any run starts: the grid folder and its logs, claims, checkpoints and failure markers
         ResultStore(g.name, Path(args.root)).check_writable()
         if args.backend == "ray":
@@ -233,7 +236,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
     if not Path(args.root).is_dir():
         return _error(f"results root {args.root} does not exist (a typo? `sweep run` creates it)")
     try:
-        st = sweep_status(args.grid, args.profile, root=args.root, where=_where(args.where))
+        st = sweep_status(
+            args.grid, args.profile, root=args.root, where=_where(args.where), data_root=args.data_root
+        )
         g = get_grid(args.grid)
     except ValueError as err:
         return _error(err)

@@ -72,7 +72,7 @@ def collect(
         ValueError: unknown grid or profile, or (when training) a dataset that is not available.
     """
     g = get_grid(grid)
-    planned = g.expand(profile, where)
+    planned = g.expand(profile, where, data_root)
     ids = {r.run_id for r in planned}
     if run_missing:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):

@@ -16,13 +16,15 @@ import dataclasses
 import itertools
 import json
 import math
+import os
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..data import IMAGE_DATASETS, SYNTHETIC_DATASETS
+from ..data import COPYABLE, IMAGE_DATASETS, SYNTHETIC_DATASETS
+from ..data.copies import bound_copy
 from ..models import MODEL_NAMES
 from ..optim import OPTIMIZER_NAMES
 from ..profiles import PROFILES
@@ -299,13 +301,20 @@ class Grid:
         return self.profiles[profile]
 
     def expand(
-        self, profile: str = "paper", where: Mapping[str, Iterable[Any]] | None = None
+        self,
+        profile: str = "paper",
+        where: Mapping[str, Iterable[Any]] | None = None,
+        data_root: str | os.PathLike[str] | None = None,
     ) -> list[PlannedRun]:
         """Every run of the grid at ``profile``, in a stable order (blocks, then axes, last fastest).
 
         ``where`` (RunConfig field -> allowed values, e.g. ``{"model": ["vgg9"], "dataset": ["mnist"]}``)
         keeps only the runs whose fields take one of the allowed values: one slice of the grid, with the
         same run ids as in the whole grid.
+
+        ``data_root``: the runs train on the data there, so a dataset present only as an imported substitute
+        (:func:`nc_core.data.copies.bound_copy`) gives its runs that copy's id (``data_copy``, part of the run
+        id). Without it, every run is planned on the original files.
 
         Raises:
             ValueError: unknown profile, an empty selection, a ``where`` on an unknown field or keeping no
@@ -346,6 +355,14 @@ class Grid:
                 runs.append(PlannedRun(self.name, self.version, profile, config, changed, select, block.name))
         if not runs:
             raise ValueError(f"grid {self.name!r} at profile {profile!r} is empty")
+        if data_root is not None:
+            copies = {d: bound_copy(d, data_root) for d in {r.config.dataset for r in runs} if d in COPYABLE}
+            runs = [
+                dataclasses.replace(r, config=r.config.replace(data_copy=copies[r.config.dataset]))
+                if copies.get(r.config.dataset) and r.config.data_copy is None
+                else r
+                for r in runs
+            ]
 
         def same(a: Any, b: Any) -> bool:  # booleans match booleans only (True is not 1 here)
             return isinstance(a, bool) == isinstance(b, bool) and _same(a, b)
@@ -618,9 +635,7 @@ def get_grid(name_or_path: str | Path | Grid) -> Grid:
         return _CACHE[key]
     if key.endswith((".json", ".yaml", ".yml")) or Path(key).is_file():
         return load_grid_file(key)
-    raise ValueError(
-        f"unknown grid {key!r}; grids: {', '.join(GRIDS)} (or a path to a .json/.yaml file)"
-    )
+    raise ValueError(f"unknown grid {key!r}; grids: {', '.join(GRIDS)} (or a path to a .json/.yaml file)")
 
 
 def plan(grid: str | Path | Grid, profile: str = "paper") -> list[PlannedRun]:

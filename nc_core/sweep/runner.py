@@ -21,7 +21,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from ..atomic import atomic_write, remove_stale_temporaries
-from ..data import IMAGE_DATASETS, check_dataset
+from ..data import IMAGE_DATASETS, active_copy, check_dataset
 from ..provenance import git_commit
 from ..train.config import RunConfig
 from ..train.schedule import MetricSchedule
@@ -52,9 +52,19 @@ def check_runnable(grid: Grid) -> None:
 
 
 def check_datasets(runs: Iterable[PlannedRun], data_root: str | os.PathLike[str] = "data") -> None:
-    """Raise ``ValueError`` if an image dataset the runs need is not present and verified in ``data_root``."""
-    for name in sorted({r.config.dataset for r in runs}):
+    """Raise ``ValueError`` if an image dataset the runs need is not present and verified in ``data_root``
+    (for runs on an imported substitute, ``data_copy``: if that copy is not the one imported there)."""
+    for name, copy in sorted({(r.config.dataset, r.config.data_copy or "") for r in runs}):
         if name not in IMAGE_DATASETS:
+            continue
+        if copy:
+            info = active_copy(name, data_root)
+            if info is None or info.copy_id != copy:
+                have = f"the copy {info.copy_id} is imported there" if info else "no copy is imported there"
+                raise ValueError(
+                    f"runs on the copy {copy} of {name!r} cannot train from {data_root}: {have}; import it "
+                    f"with `python -m nc_core data fetch {name} --from PATH --root {data_root}`"
+                )
             continue
         status = check_dataset(name, data_root)
         if not status.ok:
@@ -210,10 +220,10 @@ def _train_and_record(
 
 def pending_runs(
     grid: Grid, profile: str, *, root: str | os.PathLike[str] = DEFAULT_ROOT, retry_diverged: bool = False,
-    where: Mapping[str, Iterable[Any]] | None = None,
+    where: Mapping[str, Iterable[Any]] | None = None, data_root: str | os.PathLike[str] | None = None,
 ) -> tuple[list[PlannedRun], dict[str, int], dict[str, str]]:  # fmt: skip
-    """The runs of ``grid`` at ``profile`` (``where``: see :meth:`Grid.expand`) still to do, the state
-    counts, and problems (run id -> detail).
+    """The runs of ``grid`` at ``profile`` (``where``, ``data_root``: see :meth:`Grid.expand`) still to do,
+    the state counts, and problems (run id -> detail).
 
     Done are completed runs and diverged ones (unless ``retry_diverged``); corrupt, stale
     (other dataset version), failed, interrupted and new runs are to do.
@@ -221,7 +231,7 @@ def pending_runs(
     store = ResultStore(grid.name, Path(root))
     todo, counts, problems = [], Counter(), {}
     skip = {"completed"} | (set() if retry_diverged else {"diverged"})
-    for run in grid.expand(profile, where):
+    for run in grid.expand(profile, where, data_root):
         state, detail = store.record_state(run.run_id, dataset_version(run.config))
         counts[state] += 1
         if detail:
@@ -399,7 +409,7 @@ def run_sweep(
     """
     g = get_grid(grid)
     check_runnable(g)
-    runs = g.expand(profile, where)
+    runs = g.expand(profile, where, data_root)
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
     if device not in ("cpu", "cuda"):
@@ -420,7 +430,9 @@ def run_sweep(
             print(f"removed the stale temporary file {tmp}", flush=True)
     # every record of this sweep names the code it started with, whatever happens to the tree meanwhile
     os.environ.setdefault("NC_CORE_GIT_COMMIT", git_commit())
-    todo, counts, problems = pending_runs(g, profile, root=root, retry_diverged=retry_diverged, where=where)
+    todo, counts, problems = pending_runs(
+        g, profile, root=root, retry_diverged=retry_diverged, where=where, data_root=data_root
+    )
     for run_id, detail in problems.items():
         if detail.startswith(("corrupt", "stale")):
             print(f"warning: {run_id} {detail}; it will be rerun", flush=True)

@@ -17,6 +17,7 @@ import typing
 from pathlib import Path
 
 from ..atomic import atomic_write, check_writable
+from ..data.copies import COPYABLE, bound_copy, copy_label
 from .config import RunConfig
 from .engine import check_device, run_training
 
@@ -70,6 +71,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
     fields = {f.name: getattr(args, f.name) for f in dataclasses.fields(RunConfig)}
     try:
         config = RunConfig(**fields)
+        if config.data_copy is None and config.dataset in COPYABLE:
+            copy = bound_copy(config.dataset, args.data_root)  # only where the original files are absent
+            if copy:
+                config = config.replace(data_copy=copy)
+                print(
+                    f"training on the imported substitute {copy_label(config.dataset, copy)} {copy}",
+                    flush=True,
+                )
         run_folder = args.out / config.run_id  # where the results go: checked before training, not after
         check_writable(run_folder if run_folder.exists() else args.out)
         check_device(config.device)

@@ -14,7 +14,7 @@ __all__ = ["RunConfig"]
 _EXECUTION_FIELDS = ("device", "compile", "eval_batch_size")
 # fields added after the first results were stored, with the value they implicitly had then: they enter
 # the run id only when set to something else, so that every earlier run id stays what it was
-_LATER_FIELDS = {"layer_metrics": False}
+_LATER_FIELDS = {"layer_metrics": False, "data_copy": None}
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,9 @@ class RunConfig:
     ``beta2 = 0.999``, 200 epochs. ``width < 1`` and ``subset_per_class`` define the small profiles that
     run on a CPU; they are part of the run's identity, so results at different scales never mix.
     ``layer_metrics`` adds NC1, NC2 and NCC accuracy of every stage's features at the end of training
-    (:mod:`nc_core.metrics.layers`; the models that expose stages only).
+    (:mod:`nc_core.metrics.layers`; the models that expose stages only). ``data_copy`` names the imported
+    substitute of an image dataset the run trains on (its copy id, :mod:`nc_core.data.copies`; ``None``:
+    the original files), so that runs on a copy and on the original files never share a run id.
     """
 
     model: str = "resnet9"
@@ -49,6 +51,7 @@ class RunConfig:
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     data_kwargs: dict[str, Any] = field(default_factory=dict)
     layer_metrics: bool = False
+    data_copy: str | None = None
     # execution only (not part of the run id)
     device: str = "cpu"
     compile: bool = False
@@ -66,6 +69,10 @@ class RunConfig:
             problems.append(f"width must be > 0 (got {self.width})")
         if self.subset_per_class is not None and self.subset_per_class < 1:
             problems.append(f"subset_per_class must be >= 1 or None (got {self.subset_per_class})")
+        if self.data_copy is not None and (not isinstance(self.data_copy, str) or not self.data_copy):
+            problems.append(
+                f"data_copy must be a copy id (a non-empty string) or None (got {self.data_copy!r})"
+            )
         for name in ("model_kwargs", "data_kwargs"):
             if not isinstance(getattr(self, name), dict):
                 problems.append(f"{name} must be a JSON object (a dict), got {getattr(self, name)!r}")

@@ -106,7 +106,8 @@ def build_data(
             f"not to {config.dataset!r}: use subset_per_class for a smaller image dataset"
         )
     if name in IMAGE_DATASETS:
-        common = {"root": root, "device": config.device, "subset_per_class": config.subset_per_class}
+        common = {"root": root, "device": config.device, "subset_per_class": config.subset_per_class,
+                  "copy": config.data_copy}  # fmt: skip
         train = load_dataset(name, train=True, seed=config.seed, **common)
         test = load_dataset(name, train=False, seed=config.seed + 1, **common)
     elif name in ("separable", "gaussian"):
