@@ -5,7 +5,8 @@ files and provenance captions.
 * :func:`optimizer_color`, :func:`optimizer_linestyle`, :func:`optimizer_style` - a fixed colour per
   coupled/decoupled *pair* (sgd/sgdw, adam/adamw, signum/signumw); the coupled member is drawn solid,
   the decoupled one dashed (:func:`nc_core.optim.is_decoupled`).
-* :func:`plot_against_weight_decay` - mean +- 1 std of a metric against weight decay (Figures 1, 3).
+* :func:`plot_against_weight_decay` - mean +- 1 std of a metric against weight decay (Figures 1, 3);
+  :func:`plot_seeds_against_weight_decay` - the same over seeds with every run shown (valid or not).
 * :func:`save_figure` - write a figure as PNG (``book/generated/figures/<name>.png`` by default) with the
   numbers it shows beside it (``<name>.csv``, :func:`figure_data`); :func:`show_figure` also shows it with
   a link to that data underneath (:func:`figure_data_link`).
@@ -39,6 +40,7 @@ __all__ = [
     "optimizer_linestyle",
     "optimizer_style",
     "plot_against_weight_decay",
+    "plot_seeds_against_weight_decay",
     "provenance_caption",
     "record_runs",
     "save_figure",
@@ -121,7 +123,6 @@ def plot_against_weight_decay(ax: Any, summary: pd.DataFrame, optimizers: list[s
     of a symmetric-log x axis (``symlog``, linear below the smallest positive weight decay). The band's
     lower edge is cut at mean / 100 (a log axis cannot show mean - std <= 0).
     """
-    positive = summary.loc[summary["weight_decay"] > 0, "weight_decay"]
     for opt in optimizers:
         g = summary[summary["optimizer"] == opt].sort_values("weight_decay")
         if g.empty:
@@ -131,14 +132,47 @@ def plot_against_weight_decay(ax: Any, summary: pd.DataFrame, optimizers: list[s
         ax.plot(g["weight_decay"], mean, marker="o", ms=4, **style)
         ax.fill_between(g["weight_decay"], (mean - std).clip(lower=mean / 100), mean + std,
                         color=style["color"], alpha=0.18, lw=0)  # fmt: skip
+    _weight_decay_axes(ax, summary, optimizers, metric)
+
+
+def _weight_decay_axes(ax: Any, frame: pd.DataFrame, optimizers: list[str], metric: str) -> None:
+    """Weight decay on a symmetric-log x axis (0 on its linear stretch, ticks at the values drawn), the metric
+    on a log y axis with plain-number labels."""
+    positive = frame.loc[frame["weight_decay"] > 0, "weight_decay"]
     ax.set_xscale("symlog", linthresh=float(positive.min()) if len(positive) else 1e-5)
-    ticks = sorted(set(summary.loc[summary["optimizer"].isin(optimizers), "weight_decay"]))
+    ticks = sorted(set(frame.loc[frame["optimizer"].isin(optimizers), "weight_decay"]))
     ax.set_xticks(ticks, [f"{w:g}" for w in ticks], rotation=45 if len(ticks) > 5 else 0)
     ax.xaxis.set_minor_locator(mticker.NullLocator())
     ax.set(yscale="log", xlabel="weight decay", title=metric.removesuffix("_code"))
     # plain numbers on the log axis (1.5, not 1.5 x 10^0), minor ticks labelled only over a short range
     ax.yaxis.set_major_formatter(mticker.LogFormatter(labelOnlyBase=False))
     ax.yaxis.set_minor_formatter(mticker.LogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.5)))
+
+
+def plot_seeds_against_weight_decay(ax: Any, runs: pd.DataFrame, optimizers: list[str], metric: str) -> None:
+    """Every run of ``optimizers`` as a dot against weight decay, filled when it counts (``runs["valid"]``)
+    and hollow when it does not, with the mean over the valid runs at each weight decay as a line and its
+    +- 1 standard deviation over those runs (the seeds) as a band; each optimizer in its pair's colour,
+    coupled solid with circles, decoupled dashed with squares. Axes as :func:`plot_against_weight_decay`
+    (weight decay 0 on the linear stretch of a symmetric-log axis, the metric logarithmic)."""
+    for opt in optimizers:
+        mine = runs[runs["optimizer"] == opt]
+        if mine.empty:
+            continue
+        style = optimizer_style(opt)
+        marker = "s" if style["linestyle"] == "--" else "o"
+        ok, bad = mine[mine["valid"]], mine[~mine["valid"]]
+        g = ok.groupby("weight_decay")[metric].agg(["mean", "std", "size"]).reset_index()
+        ax.plot(g["weight_decay"], g["mean"], marker=marker, ms=5, **style)
+        std = g["std"].fillna(0.0)
+        ax.fill_between(g["weight_decay"], (g["mean"] - std).clip(lower=g["mean"] / 100), g["mean"] + std,
+                        color=style["color"], alpha=0.15, lw=0)  # fmt: skip
+        ax.scatter(ok["weight_decay"], ok[metric], s=14, marker=marker, color=style["color"], alpha=0.7, lw=0)
+        if len(bad):
+            label = f"{style['label']}: below 99% training accuracy"
+            ax.scatter(bad["weight_decay"], bad[metric], s=22, marker=marker, facecolors="none",
+                       edgecolors=style["color"], label=label)  # fmt: skip
+    _weight_decay_axes(ax, runs, optimizers, metric)
 
 
 def save_figure(

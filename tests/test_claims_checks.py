@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from nc_core.analysis import seed_ratios
 from nc_core.analysis.beyond import findings, nc0_verdicts
 from nc_core.book import front
 from nc_core.claims import FINDINGS, ClaimLog, claim_verdict, verdicts
@@ -16,7 +17,7 @@ from nc_core.claims_checks.interpolation import interpolation_checks
 from nc_core.claims_checks.momentum import momentum_checks
 from nc_core.claims_checks.training_length import training_length_checks
 from nc_core.claims_checks.vit import vit_checks
-from nc_core.claims_checks.weight_decay import weight_decay_checks
+from nc_core.claims_checks.weight_decay import headline_checks, weight_decay_checks
 from nc_core.sweep import summarise_by
 
 CPU = {
@@ -265,3 +266,33 @@ def test_front_page_summary_and_caption_follow_the_verdicts():
     assert "*AdamW's NC0 and NC3 stay far above Adam's at every weight decay*" in text
     assert "weaker at this scale" in front.headline_caption("weaker at this scale")
     assert "far above; here AdamW's metrics do not" in front.headline_caption("contradicted")
+
+
+def test_headline_checks_decide_on_the_stored_seeds_at_their_scale():
+    # wd_runs has two seeds per point (jitter 1.02 on seed 1); a campaign with 2 of 3 seeds stored
+    runs = wd_runs({0.0: 1.0, 0.05: 2.0, 0.5: 3.0}).assign(seed=lambda d: d["run_id"].str[-1].astype(int))
+    scale = "cpu, 240 epochs (18,960 steps), 2 of 3 seeds"
+    checks = headline_checks(runs, planned=len(runs) * 3 // 2, profile="cpu", scale=scale)
+    assert {c.scale for c in checks if c.claim} == {scale}
+    assert checks[0].kind == "integrity" and checks[0].passed  # a partial campaign is not a failed one
+    # AdamW/Adam 2 and 3 where the decay acted (direction holds); lowest means: AdamW 3/51, Adam 1/51: 3x < 10x
+    assert verdict(checks, "adamw_above_adam") == "weaker at this scale"
+    assert verdict(checks, "sgd_gap_smaller") == "replicates"
+    failed = runs.copy()
+    failed.loc[0, "status"] = "failed"
+    assert not headline_checks(failed, len(runs), "cpu", scale)[0].passed
+
+
+def test_seed_ratios_by_hand():
+    rows = [
+        ("adam", 0.05, 0, 1.0, True), ("adamw", 0.05, 0, 4.0, True),
+        ("adam", 0.05, 1, 2.0, True), ("adamw", 0.05, 1, 2.0, True),
+        ("adam", 0.05, 2, 1.0, True), ("adamw", 0.05, 2, 9.0, False),  # AdamW seed 2 below the rule
+        ("adam", 0.0, 0, 1.0, True),  # no decay: no ratio
+    ]  # fmt: skip
+    runs = pd.DataFrame(rows, columns=["optimizer", "weight_decay", "seed", "NC0_code", "valid"])
+    r = seed_ratios(runs).set_index("pair").loc["AdamW / Adam"]
+    assert r["weight_decay"] == 0.05 and r["n_dec"] == 2 and r["n_cou"] == 3 and r["n_seeds"] == 2
+    assert r["ratio"] == (4.0 + 2.0) / 2 / ((1.0 + 2.0 + 1.0) / 3)
+    assert np.isclose(r["seed_gmean"], np.sqrt(4.0 * 1.0)) and r["seed_min"] == 1.0 and r["seed_max"] == 4.0
+    assert np.isclose(r["seed_sd_log10"], np.std([np.log10(4.0), 0.0], ddof=1))

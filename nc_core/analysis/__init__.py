@@ -58,6 +58,7 @@ from .weight_decay import (
     coupled_decay_effect,
     means_by_weight_decay,
     run_counts,
+    seed_ratios,
     summary_cells,
 )
 
@@ -73,6 +74,7 @@ __all__ = [
     "OrderKept",
     "PAIRS",
     "SPECIFICATIONS",
+    "seed_ratios",
     "SharedDecayRatios",
     "TABLE5_COLUMNS",
     "accuracy_anova",

@@ -36,6 +36,7 @@ __all__ = [
     "coupled_decay_effect",
     "means_by_weight_decay",
     "run_counts",
+    "seed_ratios",
     "summary_cells",
 ]
 
@@ -181,3 +182,38 @@ def run_counts(finals: pd.DataFrame, order: Sequence[str] = TABLE1_OPTIMIZERS) -
         train_acc_max=("train_acc", "max"),
     )
     return counts.loc[[o for o in order if o in counts.index]]
+
+
+def seed_ratios(runs: pd.DataFrame, metric: str = "NC0_code") -> pd.DataFrame:
+    """Decoupled/coupled ratios of ``metric`` over seeds, per pair of :data:`nc_core.analysis.PAIRS` and
+    weight decay > 0 both members ran (a grid with seeds, e.g. ``headline_4x``: one run per optimizer, weight
+    decay and seed). ``runs`` needs ``optimizer``, ``weight_decay``, ``seed``, ``valid`` and ``metric``.
+
+    Per row: ``pair``, ``weight_decay``, ``n_dec`` / ``n_cou`` (valid runs of each member), ``ratio`` (mean
+    over the valid decoupled runs / mean over the valid coupled ones), and over the seeds at which both
+    members are valid (``n_seeds``): the geometric mean ``seed_gmean`` of the per-seed ratios, their
+    ``seed_min`` and ``seed_max``, the spread ``seed_sd_log10`` (standard deviation of ``log10`` of the
+    per-seed ratios: 0.1 is a factor 1.26) and ``seeds`` (the per-seed ratios, text).
+    """
+    from .horizons import PAIRS
+
+    rows = []
+    for pair, (dec, cou) in PAIRS.items():
+        d, c = runs[runs["optimizer"] == dec], runs[runs["optimizer"] == cou]
+        for w in sorted(set(d["weight_decay"]) & set(c["weight_decay"]) - {0.0}):
+            dv = d[(d["weight_decay"] == w) & d["valid"]].set_index("seed")[metric]
+            cv = c[(c["weight_decay"] == w) & c["valid"]].set_index("seed")[metric]
+            both = sorted(set(dv.index) & set(cv.index))
+            per_seed = np.array([dv[s] / cv[s] for s in both], dtype=float)
+            logs = np.log10(per_seed) if len(per_seed) else np.array([])
+            rows.append({
+                "pair": pair, "weight_decay": float(w), "n_dec": len(dv), "n_cou": len(cv),
+                "ratio": dv.mean() / cv.mean() if len(dv) and len(cv) else math.nan,
+                "n_seeds": len(both),
+                "seed_gmean": float(10 ** logs.mean()) if len(logs) else math.nan,
+                "seed_min": float(per_seed.min()) if len(per_seed) else math.nan,
+                "seed_max": float(per_seed.max()) if len(per_seed) else math.nan,
+                "seed_sd_log10": float(logs.std(ddof=1)) if len(logs) > 1 else math.nan,
+                "seeds": ", ".join(f"{r:.3g}" for r in per_seed) or "-",
+            })  # fmt: skip
+    return pd.DataFrame(rows)

@@ -95,7 +95,8 @@ CHAPTERS: tuple[Chapter, ...] = (
     Chapter(
         "weight_decay",
         "Weight decay sweeps: NC0 and NC3 against weight decay, and how NC0 relates to NC1-NC4",
-        profiles={"smoke": SMOKE_STORE},
+        # at smoke the headline grid's two tiny runs are trained (at cpu they are a campaign of hours)
+        profiles={"smoke": {**SMOKE_STORE, "headline_train": True}},
         variants=(
             _wd_variant("resnet9", "fashionmnist", "Figures 1-3, 9-12, 44; Tables 2, 5"),
             _wd_variant("vgg9", "fashionmnist", "Figures 19-23"),

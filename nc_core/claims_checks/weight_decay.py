@@ -22,13 +22,21 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import analysis
-from ..claims import Check, above, below, direction, magnitude, precondition
+from ..claims import Check, above, below, direction, integrity, magnitude, precondition
 from ..plots import OPTIMIZER_LABELS as LABEL
 from ..profiles import VALID_TRAIN_ACC, valid_mask
 from ..sweep.summary import summarise_by
 from .common import ACTED_BUDGET, budgets, runs_finished
 
-__all__ = ["FAR_ABOVE", "METRICS", "NC4_LEVEL", "R2_PAPER", "UNCORRELATED", "weight_decay_checks"]
+__all__ = [
+    "FAR_ABOVE",
+    "METRICS",
+    "NC4_LEVEL",
+    "R2_PAPER",
+    "UNCORRELATED",
+    "headline_checks",
+    "weight_decay_checks",
+]
 
 METRICS = ["NC0_code", "NC3_code"]
 #: "far above": the decoupled optimizer's lowest mean NC0 at least this many times the coupled one's
@@ -46,14 +54,21 @@ def _name(metric: str) -> str:
     return metric.removesuffix("_code")
 
 
-def _pair_checks(valid: pd.DataFrame, wd: pd.DataFrame, hi: str, lo: str, claim: str) -> list[Check]:
+def _pair_checks(
+    valid: pd.DataFrame, wd: pd.DataFrame, hi: str, lo: str, claim: str, scale: str = ""
+) -> list[Check]:
     runs = valid[valid["optimizer"].isin([hi, lo])]
     c0 = analysis.compare_decoupled(wd, hi, lo, "NC0_code")
     d, c = LABEL[hi], LABEL[lo]
     if not c0.ratios:
         return [
             precondition(
-                f"{d} and {c} share a weight decay > 0 with valid runs", "none", False, claim, runs=runs
+                f"{d} and {c} share a weight decay > 0 with valid runs",
+                "none",
+                False,
+                claim,
+                runs=runs,
+                scale=scale,
             )
         ]
     dec = valid[(valid["optimizer"] == hi) & (valid["weight_decay"] > 0)]
@@ -68,6 +83,7 @@ def _pair_checks(valid: pd.DataFrame, wd: pd.DataFrame, hi: str, lo: str, claim:
             b.get(top, 0.0) >= ACTED_BUDGET,
             claim,
             runs=runs,
+            scale=scale,
         )
     ]
     for metric in METRICS:
@@ -81,6 +97,7 @@ def _pair_checks(valid: pd.DataFrame, wd: pd.DataFrame, hi: str, lo: str, claim:
                 bool(ratios) and all(above(r) for r in ratios.values()),
                 claim,
                 runs=runs,
+                scale=scale,
             )
         )
     if c0.means_decoupled and c0.means_coupled:
@@ -91,9 +108,48 @@ def _pair_checks(valid: pd.DataFrame, wd: pd.DataFrame, hi: str, lo: str, claim:
                 FAR_ABOVE,
                 claim,
                 runs=runs,
+                scale=scale,
                 paper="decades apart in Figures 1 and 3",
             )
         )
+    return out
+
+
+def _sgd_gap(valid: pd.DataFrame, wd: pd.DataFrame, scale: str = "") -> Check:
+    g_sgd, g_adam = (
+        analysis.compare_decoupled(wd, dec, cou, "NC0_code").geometric_mean_ratio
+        for dec, cou in (("sgdw", "sgd"), ("adamw", "adam"))
+    )
+    return direction(
+        "the NC0 gap SGDW/SGD is smaller than AdamW/Adam (geometric mean of the ratios at shared "
+        "weight decays > 0; AdamW/Adam's larger by more than 1.1x)",
+        f"SGDW/SGD {g_sgd:.3g}, AdamW/Adam {g_adam:.3g}",
+        above(g_adam / g_sgd),
+        "sgd_gap_smaller",
+        runs=valid[valid["optimizer"].isin(["sgd", "sgdw", "adam", "adamw"])],
+        scale=scale,
+    )
+
+
+def headline_checks(finals: pd.DataFrame, planned: int, profile: str, scale: str) -> list[Check]:
+    """The checks of Figures 1 and 3 (``adamw_above_adam``, ``signumw_above_signum``, ``sgd_gap_smaller``) on
+    the runs of grid ``headline_4x`` (every optimizer at one LR per pair, several seeds per point), decided at
+    ``scale`` (e.g. ``"cpu, 240 epochs (18,960 steps), 3 seeds"``) with the same rules as a weight-decay page:
+    means over the valid runs (here: the seeds) at each weight decay. A campaign still running is decided on
+    the runs stored so far (``scale`` should say how many); every stored run must have finished."""
+    counts = dict(finals["status"].value_counts()) if len(finals) else {}
+    out = [
+        integrity(
+            f"every stored run finished (completed or diverged, none failed): {len(finals)} of {planned}",
+            counts or "no runs",
+            bool(len(finals)) and bool(finals["status"].isin(["completed", "diverged"]).all()),
+        )
+    ]
+    valid = finals[valid_mask(finals, profile, METRICS)]
+    wd = summarise_by(valid, ["optimizer", "weight_decay"], METRICS)
+    for hi, lo, claim in _PAIRS:
+        out += _pair_checks(valid, wd, hi, lo, claim, scale)
+    out.append(_sgd_gap(valid, wd, scale))
     return out
 
 
@@ -120,21 +176,7 @@ def weight_decay_checks(finals: pd.DataFrame, planned: int, profile: str) -> lis
                     runs=runs,
                 )
             )
-    g_sgd, g_adam = (
-        analysis.compare_decoupled(wd, dec, cou, "NC0_code").geometric_mean_ratio
-        for dec, cou in (("sgdw", "sgd"), ("adamw", "adam"))
-    )
-    out.append(
-        direction(
-            "the NC0 gap SGDW/SGD is smaller than AdamW/Adam (geometric mean of the ratios at shared "
-            "weight decays "
-            "> 0; AdamW/Adam's larger by more than 1.1x)",
-            f"SGDW/SGD {g_sgd:.3g}, AdamW/Adam {g_adam:.3g}",
-            above(g_adam / g_sgd),
-            "sgd_gap_smaller",
-            runs=valid[valid["optimizer"].isin(["sgd", "sgdw", "adam", "adamw"])],
-        )
-    )
+    out.append(_sgd_gap(valid, wd))
     if len(valid) >= 3:
         fit = analysis.fit_nc3_on_nc0(valid)
         out.append(
