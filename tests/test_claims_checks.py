@@ -275,7 +275,7 @@ def test_headline_checks_decide_on_the_stored_seeds_at_their_scale():
     checks = headline_checks(runs, planned=len(runs) * 3 // 2, profile="cpu", scale=scale)
     assert {c.scale for c in checks if c.claim} == {scale}
     assert checks[0].kind == "integrity" and checks[0].passed  # a partial campaign is not a failed one
-    # AdamW/Adam 2 and 3 where the decay acted (direction holds); lowest means: AdamW 3/51, Adam 1/51: 3x < 10x
+    # AdamW/Adam 2 and 3 where the decay acted (direction holds); lowest means AdamW 3/51, Adam 1/51: 3x < 10x
     assert verdict(checks, "adamw_above_adam") == "weaker at this scale"
     assert verdict(checks, "sgd_gap_smaller") == "replicates"
     failed = runs.copy()
@@ -296,3 +296,18 @@ def test_seed_ratios_by_hand():
     assert r["ratio"] == (4.0 + 2.0) / 2 / ((1.0 + 2.0 + 1.0) / 3)
     assert np.isclose(r["seed_gmean"], np.sqrt(4.0 * 1.0)) and r["seed_min"] == 1.0 and r["seed_max"] == 4.0
     assert np.isclose(r["seed_sd_log10"], np.std([np.log10(4.0), 0.0], ddof=1))
+
+
+def test_front_page_leads_with_the_headline_campaign_at_its_own_scale(tmp_path):
+    runs = wd_runs({0.0: 1.0, 0.05: 2.0, 0.5: 3.0}).assign(seed=lambda d: d["run_id"].str[-1].astype(int))
+    log = ClaimLog("weight_decay", "cpu", "resnet9_fashionmnist")
+    log.extend(weight_decay_checks(runs, len(runs), "cpu"))  # at the profile's scale
+    scale = "cpu, 240 epochs (18,960 steps), seeds 0, 1 (48 of 72 runs)"
+    log.extend(headline_checks(runs.assign(NC0_code=runs["NC0_code"] * 0 + 1.0), 72, "cpu", scale))  # flat
+    assert front.headline_scale_verdict(log.table(), "cpu") == (scale, "contradicted")
+    png = tmp_path / "h.png"
+    png.write_bytes(b"png")
+    text = front.front_page(log.table(), "cpu", None, png)
+    assert f"Figures 1 and 3 at {scale}" in text
+    assert "at cpu, 240 epochs (18,960 steps) AdamW's metrics do not stay above Adam's" in text
+    assert "Figures 1 and 3 at" not in front.front_page(log.table(), "cpu", None, tmp_path / "absent.png")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..claims import PAPER_CLAIMS, VERDICTS, verdicts
+from ..claims import PAPER_CLAIMS, VERDICTS, claim_verdict, verdicts
 from ..profiles import PROFILES
 from .layout import repo_relative
 
@@ -22,6 +22,7 @@ __all__ = [
     "FRONT_PAGE",
     "answer",
     "headline_caption",
+    "HEADLINE_4X_FIGURE",
     "HEADLINE_FIGURE",
     "HEADLINE_PAGE",
     "ensure_front_page",
@@ -36,6 +37,8 @@ FRONT_PAGE = "front_page.md"
 #: ``wd_figure(..., "weight_decay_adam")``: ``<name>_<model>_<dataset>_<profile>``).
 HEADLINE_FIGURE = "weight_decay_adam_resnet9_fashionmnist_{profile}.png"
 HEADLINE_PAGE = "/book/generated/weight_decay_resnet9_fashionmnist"
+#: Figures 1 and 3 at 4x the horizon with seeds, as the same page saves them from grid ``headline_4x``.
+HEADLINE_4X_FIGURE = "headline_4x_resnet9_fashionmnist_{profile}.png"
 _VERDICTS = VERDICTS
 #: the decay budget B = lambda * sum_t eta_t of the paper's Adam (LR 0.001, weight decay 0.05, 93,800 steps)
 #: and of the cpu profile's 4,740 steps (nc_core.analysis.decay_budget)
@@ -101,16 +104,16 @@ def answer(table: pd.DataFrame, profile: str) -> list[str]:
     return lines
 
 
-def headline_caption(verdict: str) -> str:
+def headline_caption(verdict: str, where: str = "here") -> str:
     """Figure 1's caption on the front page, claiming no more than the verdict of its own claim
-    (``adamw_above_adam``)."""
+    (``adamw_above_adam``); ``where`` names the scale (``"here"``: the build's profile)."""
     said = {
-        "replicates": "here, as in the paper, AdamW's metrics stay far above Adam's",
-        "weaker at this scale": "here AdamW's metrics stay above Adam's where the decay acts, "
+        "replicates": f"{where}, as in the paper, AdamW's metrics stay far above Adam's",
+        "weaker at this scale": f"{where} AdamW's metrics stay above Adam's where the decay acts, "
         "but by less than "
         "in the paper (weaker at this scale)",
-        "contradicted": "here AdamW's metrics do not stay above Adam's (contradicted at this scale)",
-        "not testable here": "here the comparison cannot be decided (not testable at this scale)",
+        "contradicted": f"{where} AdamW's metrics do not stay above Adam's (contradicted at this scale)",
+        "not testable here": f"{where} the comparison cannot be decided (not testable at this scale)",
         "not run": "this build did not decide the comparison",
     }[verdict]
     return (
@@ -120,7 +123,20 @@ def headline_caption(verdict: str) -> str:
     )
 
 
-def front_page(checks: pd.DataFrame, profile: str, figure: str | Path | None) -> str:
+def headline_scale_verdict(checks: pd.DataFrame, profile: str) -> tuple[str, str] | None:
+    """``(scale, verdict)`` of ``adamw_above_adam`` at the scale the headline campaign decided it (the checks
+    of ``profile`` at a scale other than the profile itself), or ``None`` where no such check was made."""
+    mine = checks[(checks["paper_claim"] == "adamw_above_adam") & (checks["profile"] == profile)]
+    mine = mine[mine["scale"] != profile]
+    if mine.empty:
+        return None
+    scale = str(mine["scale"].iloc[-1])
+    return scale, claim_verdict(mine[mine["scale"] == scale])[0]
+
+
+def front_page(
+    checks: pd.DataFrame, profile: str, figure: str | Path | None, figure_4x: str | Path | None = None
+) -> str:
     """The MyST markdown the intro includes: the plain-language answer from the verdicts of ``profile``
     (:func:`answer`), Figure 1 (``figure``: the PNG, shown where it exists) captioned by its own claim's
     verdict,
@@ -133,6 +149,21 @@ def front_page(checks: pd.DataFrame, profile: str, figure: str | Path | None) ->
     lines += [*answer(own, profile), ""]
     figure = Path(figure) if figure else None
     headline = own.set_index("id").loc["adamw_above_adam", "verdict"]
+    at_4x = headline_scale_verdict(checks, profile)
+    if figure_4x is not None and Path(figure_4x).is_file() and at_4x is not None:
+        scale, verdict_4x = at_4x
+        lines += [
+            f"```{{image}} /{repo_relative(Path(figure_4x))}",
+            ":class: nc-headline",
+            f":alt: Figures 1 and 3 at {scale}: final NC0 and NC3 against weight decay, every seed",
+            "```",
+            "",
+            f"**The paper's Figures 1 and 3 at {scale}** (ResNet9 on FashionMNIST, grid `headline_4x`; "
+            f"{{doc}}`its page <{HEADLINE_PAGE}>`): final NC0 and NC3 against weight decay, coupled decay "
+            "solid, decoupled dashed, each seed a dot, the band the spread over seeds. "
+            + headline_caption(verdict_4x, where=f"at {scale.split(', seeds')[0]}"),
+            "",
+        ]
     if figure is not None and figure.is_file():
         lines += [
             f"```{{image}} /{repo_relative(figure)}",
