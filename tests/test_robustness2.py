@@ -273,6 +273,18 @@ def test_5_a_live_owners_claim_holds_and_an_unverifiable_one_expires(tmp_path):
     assert time.time() - store.claim_path("beat").stat().st_mtime < 60
 
 
+def test_5_a_claim_is_never_seen_half_written(tmp_path, monkeypatch):
+    """A sweep killed while claiming left an empty claim that blocked its run for a minute ("1 claimed
+    elsewhere" after a SIGKILL): a claim now appears in place whole (written aside, then hard-linked)."""
+    store = ResultStore("qa", tmp_path)
+    assert store.claim("a") and not store.claim("a")
+    assert json.loads(store.claim_path("a").read_text())["pid"] == os.getpid()
+    monkeypatch.setattr(os, "link", lambda *a: (_ for _ in ()).throw(PermissionError(1, "no hard links")))
+    assert store.claim("b") and not store.claim("b")  # where hard links are not supported
+    assert json.loads(store.claim_path("b").read_text())["pid"] == os.getpid()
+    assert sorted(p.name for p in store.claim_path("a").parent.iterdir()) == ["a.claim", "b.claim"]
+
+
 # -- 6. readable but malformed final records --------------------------------------------------------------
 
 

@@ -109,6 +109,32 @@ def _owner() -> dict[str, Any]:
     return {"host": socket.gethostname(), "boot": _boot_id(), "pid": pid, "start": _process_start(pid)}
 
 
+def _create_whole(path: Path, text: str) -> bool:
+    """Create ``path`` holding ``text`` unless it exists (then ``False``), atomically: the text is written to
+    a temporary file first and hard-linked into place, so no reader ever sees the file empty or half
+    written, even when its writer is killed. Where hard links are not supported, an exclusive create
+    (``O_CREAT | O_EXCL``) and then the write."""
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        tmp.write_text(text)
+        try:
+            os.link(tmp, path)
+            return True
+        except FileExistsError:
+            return False
+        except OSError:  # no hard links on this file system
+            pass
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        return True
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _fs_age(path: Path, default: float | None = None) -> float:
     """Seconds since ``path`` was last modified, by the clock of the file system that holds it
     (:func:`~nc_core.atomic.fs_clock`: both times stamped by the same server), so no machine's clock,
@@ -329,16 +355,11 @@ class ResultStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         me = {**_owner(), "since": time.time()}
         for _ in range(2):
-            try:
-                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                if not self._stale(path, stale_after):
-                    return False
-                path.unlink(missing_ok=True)  # a dead owner's claim: take it over
-                continue
-            with os.fdopen(fd, "w") as fh:
-                fh.write(json.dumps(me))
-            return True
+            if _create_whole(path, json.dumps(me)):
+                return True
+            if not self._stale(path, stale_after):
+                return False
+            path.unlink(missing_ok=True)  # a dead owner's claim: take it over
         return False
 
     def release(self, run_id: str) -> None:
