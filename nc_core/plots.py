@@ -364,7 +364,9 @@ def show_figure(
 def _values(df: pd.DataFrame, column: str) -> list[Any]:
     if column not in df:
         return []
-    return sorted({v for v in df[column].dropna().tolist()}, key=str)
+    values = {v for v in df[column].dropna().tolist()}
+    numeric = all(isinstance(v, int | float | np.integer | np.floating) for v in values)
+    return sorted(values) if numeric else sorted(values, key=str)  # numbers in numeric order: 15, 60, 240
 
 
 def _join(values: list[Any]) -> str:

@@ -16,6 +16,7 @@ import tarfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from PIL import Image
@@ -211,3 +212,13 @@ def test_runs_on_a_copy_have_their_own_id_version_and_record(small_cifar: None, 
     assert grid.expand("paper", data_root=tmp_path / "data")[0].run_id != on_copy.run_id
     with pytest.raises(CopyError, match="but the copy imported under"):
         load_dataset("cifar10", root=tmp_path / "data", copy=info.copy_id)
+
+
+def test_missing_copy_ids_stay_missing_when_old_and_new_records_are_read_together() -> None:
+    from nc_core.sweep.store import type_frame
+
+    old = pd.DataFrame({"run_id": ["a"], "weight_decay": [0.1]})  # written before data_copy existed
+    new = type_frame(pd.DataFrame({"run_id": ["b", "c"], "data_copy": [None, "jpeg-0123456789ab"]}))
+    both = type_frame(pd.concat([old, new], ignore_index=True))
+    assert both["data_copy"].isna().tolist() == [True, True, False]  # never the text "<NA>"
+    assert both["data_copy"].iloc[2] == "jpeg-0123456789ab"

@@ -199,8 +199,8 @@ def dataset_version(config: RunConfig) -> str:
 
 
 def _to_str(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and value != value):
-        return None
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None  # missing stays missing (pd.NA from a string column would otherwise become "<NA>")
     if isinstance(value, dict | list | tuple):
         return json.dumps(value, sort_keys=True, default=str)
     return str(value)
