@@ -142,7 +142,7 @@ def one_curve_test(frame: pd.DataFrame, metric: str = "NC0_code") -> pd.DataFram
                "resid_sd": float(np.sqrt(one.mse_resid)), "group_shift_max": np.nan,
                "F": np.nan, "p": np.nan}  # fmt: skip
         if d["g"].nunique() > 1 and len(d) > d["g"].nunique() + 3:
-            with warnings.catch_warnings():  # groups confounded with B: statsmodels' pinv fit, df from its rank
+            with warnings.catch_warnings():  # groups confounded with B: a pinv fit, df from its rank
                 warnings.simplefilter("ignore")
                 full = smf.ols("y ~ x + I(x**2) + C(g)", data=d).fit()
             test = anova_lm(one, full)
