@@ -360,6 +360,25 @@ UFM: dict[str, Any] = {
     },
 }
 
+#: The ViT grids' cpu scale (Figure 45 on CIFAR-10 and its FashionMNIST substitute): a small ViT, 250 images
+#: per class, batch 32, 30 epochs, momentum 0.9, 5-6 weight decays per optimizer
+_VIT_CPU: dict[str, Any] = {
+    "overrides": {
+        "width": 0.0625,
+        "model_kwargs": {"patch_size": 8},
+        "subset_per_class": 250,
+        "batch_size": 32,
+        "epochs": 30,
+        "metric_every": 5,
+        "metric_log_points": 0,
+    },
+    "select": {"momentum": [0.9]},
+    "block_select": {
+        "coupled": {"weight_decay": [0.0, 1e-4, 1e-3, 0.05, 0.5]},
+        "adamw": {"weight_decay": [0.0, 1e-4, 0.05, 0.5, 2.0, 4.0]},
+    },
+}
+
 VIT: dict[str, Any] = {
     "name": "vit",
     "version": 1,
@@ -397,7 +416,13 @@ VIT: dict[str, Any] = {
         },
     ],
     "profiles": {
-        "cpu": {"select": {"momentum": [0.0, 0.9], "weight_decay": [0.0, 1e-4, 0.05, 0.5, 2.0]}},
+        "cpu": {
+            **_VIT_CPU,
+            "note": "a small ViT (hidden 32, 6 layers, 8 heads of 4, patch 8: 16 patches of 3x8x8), 250 "
+            "training (and test) images per class, batch 32, 30 epochs (2,370 steps, cosine with 5% "
+            "warm-up); momentum 0.9; Adam and SGD at 5 weight decays, AdamW at 6: 16 runs (the scale of the "
+            "FashionMNIST substitute, grid vit_fashionmnist)",
+        },
         "smoke": {
             "overrides": {"dataset": "fashionmnist"},
             "select": {"momentum": [0.9], "weight_decay": [0.0, 0.5]},
@@ -424,20 +449,7 @@ VIT_SUBSTITUTE: dict[str, Any] = {
     "blocks": VIT["blocks"],
     "profiles": {
         "cpu": {
-            "overrides": {
-                "width": 0.0625,
-                "model_kwargs": {"patch_size": 8},
-                "subset_per_class": 250,
-                "batch_size": 32,
-                "epochs": 30,
-                "metric_every": 5,
-                "metric_log_points": 0,
-            },
-            "select": {"momentum": [0.9]},
-            "block_select": {
-                "coupled": {"weight_decay": [0.0, 1e-4, 1e-3, 0.05, 0.5]},
-                "adamw": {"weight_decay": [0.0, 1e-4, 0.05, 0.5, 2.0, 4.0]},
-            },
+            **_VIT_CPU,
             "note": "a small ViT (hidden 32, 6 layers, 8 heads of 4, patch 8: 16 patches), 250 training (and "
             "test) images per class, batch 32, 30 epochs (2,370 steps, cosine with 5% warm-up); momentum "
             "0.9; Adam and SGD at 5 weight decays, AdamW at 6: 16 runs, about 2 minutes each on one core",
