@@ -2,14 +2,21 @@
 files and provenance captions.
 
 * :func:`set_style` - the seaborn / matplotlib theme every chapter uses.
-* :func:`optimizer_color`, :func:`optimizer_linestyle`, :func:`optimizer_style` - a fixed colour per
-  coupled/decoupled *pair* (sgd/sgdw, adam/adamw, signum/signumw); the coupled member is drawn solid,
-  the decoupled one dashed (:func:`nc_core.optim.is_decoupled`).
+* :func:`optimizer_color`, :func:`optimizer_linestyle`, :func:`optimizer_marker`, :func:`optimizer_style` -
+  a colour of its own per optimizer, the two members of a coupled/decoupled pair in neighbouring hues
+  (SGD blue / SGDW cyan, Adam red / AdamW orange, Signum green / SignumW olive), the coupled member drawn
+  solid with circles, the decoupled one dashed with squares (:func:`nc_core.optim.is_decoupled`): two
+  optimizers stay apart even where a figure spends the line style on something else.
+* :func:`readable_log_axes` - every logarithmic axis labelled at readable major ticks (at least two labels
+  in view, decades / 1-2-5 / plain steps by the range, labels as short as keeps them distinct, minor
+  ticks unlabelled); :func:`save_figure` applies it to every figure it saves.
 * :func:`plot_against_weight_decay` - mean +- 1 std of a metric against weight decay (Figures 1, 3);
   :func:`plot_seeds_against_weight_decay` - the same over seeds with every run shown (valid or not).
-* :func:`save_figure` - write a figure as PNG (``book/generated/figures/<name>.png`` by default) with the
-  numbers it shows beside it (``<name>.csv``, :func:`figure_data`); :func:`show_figure` also shows it with
-  a link to that data underneath (:func:`figure_data_link`).
+* :func:`save_figure` - check that a reader can read the figure (:mod:`nc_core.figure_check`: no
+  overlapping or duplicate tick labels, no text too small at the width it is shown at; it raises
+  otherwise), then write it as PNG (``book/generated/figures/<name>.png`` by default) with the numbers it
+  shows beside it (``<name>.csv``, :func:`figure_data`); :func:`show_figure` also shows it with a link to
+  that data underneath (:func:`figure_data_link`).
 * :func:`provenance_caption` - a one-paragraph Markdown caption saying where a figure's numbers came from
   (and, while ``nc_core book execute`` runs the page, a note of those runs for its status page).
 """
@@ -27,7 +34,11 @@ from matplotlib.figure import Figure
 from .optim import COUPLED_DECOUPLED_PAIRS, is_decoupled
 
 __all__ = [
+    "BAND_MIN_RUNS",
     "DEFAULT_FIGURE_FOLDER",
+    "OPTIMIZER_COLORS",
+    "ReadableLogFormatter",
+    "ReadableLogLocator",
     "FIGURE_DATA_COLUMNS",
     "OPTIMIZER_LABELS",
     "PAGE_FOLDER",
@@ -38,10 +49,13 @@ __all__ = [
     "optimizer_color",
     "optimizer_label",
     "optimizer_linestyle",
+    "optimizer_marker",
     "optimizer_style",
+    "pair_color",
     "plot_against_weight_decay",
     "plot_seeds_against_weight_decay",
     "provenance_caption",
+    "readable_log_axes",
     "record_runs",
     "save_figure",
     "set_style",
@@ -51,7 +65,14 @@ __all__ = [
 #: Where :func:`save_figure` writes by default (relative to the working directory: the repository root).
 DEFAULT_FIGURE_FOLDER = Path("book/generated/figures")
 
-#: One colour per coupled/decoupled pair, keyed by the coupled member (tab10 colours).
+#: One colour per optimizer; the members of a coupled/decoupled pair in neighbouring hues (tab10 / tab20).
+OPTIMIZER_COLORS: dict[str, str] = {
+    "sgd": "#1f77b4", "sgdw": "#17becf", "adam": "#d62728", "adamw": "#ff7f0e",
+    "signum": "#2ca02c", "signumw": "#98a11a", "adam_adamw": "#bc80bd",
+    "lion": "#9467bd", "lion_coupled": "#5b3a8c", "sgd_schedulefree": "#8c564b",
+    "adamw_schedulefree": "#c49c94", "muon": "#e377c2", "muon_all": "#7f7f7f",
+}  # fmt: skip
+#: One colour per coupled/decoupled pair (the coupled member's), for figures that draw a pair as one thing.
 PAIR_COLORS: dict[str, str] = {
     "sgd": "#1f77b4", "adam": "#d62728", "signum": "#2ca02c",
     "lion_coupled": "#9467bd", "sgd_schedulefree": "#8c564b", "muon": "#e377c2", "muon_all": "#17becf",
@@ -69,12 +90,18 @@ OPTIMIZER_LABELS: dict[str, str] = {
 
 
 def set_style() -> None:
-    """Apply the book's theme (seaborn ``whitegrid``, ``notebook`` context, 110 dpi figures)."""
+    """Apply the book's theme (seaborn ``whitegrid``, ``notebook`` context, 110 dpi figures), with font sizes
+    that stay readable (:data:`nc_core.figure_check.MIN_TEXT_PX`) in a figure up to 8.5 inches wide shown in
+    the book's column: 10 pt legends and tick labels, 11 pt titles and axis labels."""
     import matplotlib as mpl
     import seaborn as sns
 
     sns.set_theme(style="whitegrid", context="notebook")
-    mpl.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "legend.fontsize": 9, "axes.titlesize": 11})
+    mpl.rcParams.update({
+        "figure.dpi": 110, "savefig.dpi": 150, "legend.fontsize": 10, "legend.title_fontsize": 10,
+        "axes.titlesize": 11, "axes.labelsize": 11, "xtick.labelsize": 10, "ytick.labelsize": 10,
+        "figure.titlesize": 12,
+    })  # fmt: skip
 
 
 def _pair_key(name: str) -> str:
@@ -86,11 +113,24 @@ def _pair_key(name: str) -> str:
 
 
 def optimizer_color(name: str) -> str:
-    """The colour of optimizer ``name``: shared by the two members of a coupled/decoupled pair."""
-    key = _pair_key(name)
-    if key in PAIR_COLORS:
-        return PAIR_COLORS[key]
+    """The colour of optimizer ``name`` (:data:`OPTIMIZER_COLORS`): its own, in a hue next to its pair's
+    other member; an unknown name gets a fixed colour of its own spelling."""
+    key = name.lower()
+    if key in OPTIMIZER_COLORS:
+        return OPTIMIZER_COLORS[key]
     return _OTHER_COLORS[sum(map(ord, key)) % len(_OTHER_COLORS)]
+
+
+def pair_color(name: str) -> str:
+    """The colour of the coupled/decoupled pair ``name`` belongs to (:data:`PAIR_COLORS`), for figures that
+    draw a pair as one thing (e.g. a decoupled/coupled ratio)."""
+    key = _pair_key(name)
+    return PAIR_COLORS.get(key) or optimizer_color(key)
+
+
+def optimizer_marker(name: str) -> str:
+    """``"s"`` (square) for decoupled weight decay, ``"o"`` (circle) for coupled (or unknown names)."""
+    return "s" if optimizer_linestyle(name) == "--" else "o"
 
 
 def optimizer_linestyle(name: str) -> str:
@@ -115,23 +155,135 @@ def optimizer_style(name: str) -> dict[str, Any]:
     }
 
 
+class ReadableLogLocator(mticker.Locator):
+    """Major ticks of a logarithmic axis that leave at least two labels in view: decades where the view
+    spans at least one (thinned to about ``max_ticks``), else 1-2-5 steps where three of them fall in it,
+    else plain linear steps (``0.8, 1, 1.2, ...``; a factor of under 2.5 on a log axis)."""
+
+    def __init__(self, max_ticks: int = 7) -> None:
+        self.max_ticks = max_ticks
+
+    def __call__(self) -> Any:
+        vmin, vmax = self.axis.get_view_interval()
+        return self.tick_values(vmin, vmax)
+
+    def tick_values(self, vmin: float, vmax: float) -> Any:
+        """The tick positions for a view from ``vmin`` to ``vmax`` (either order; non-positive ends are
+        treated as matplotlib's log axis does, by the positive part)."""
+        vmin, vmax = sorted((float(vmin), float(vmax)))
+        if not np.isfinite(vmax) or vmax <= 0:
+            return mticker.LogLocator(numticks=self.max_ticks).tick_values(1e-3, 1.0)
+        vmin = vmin if vmin > 0 and np.isfinite(vmin) else vmax / 10
+
+        def inside(ticks: Any) -> int:
+            return int(np.sum((ticks >= vmin * (1 - 1e-9)) & (ticks <= vmax * (1 + 1e-9))))
+
+        decades = mticker.LogLocator(base=10, numticks=self.max_ticks).tick_values(vmin, vmax)
+        if inside(decades) >= 2:
+            return decades
+        steps = mticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=self.max_ticks)
+        steps = steps.tick_values(vmin, vmax)
+        if inside(steps) >= 3 or (inside(steps) >= 2 and vmax / vmin >= 2.5):
+            return steps
+        linear = mticker.MaxNLocator(nbins=5, steps=[1, 2, 5, 10]).tick_values(vmin, vmax)
+        return linear[linear > 0]
+
+
+def _short(value: float, digits: int) -> str:
+    """``value`` with ``digits`` significant digits: plain from 0.001 to 10,000, else as a power of ten."""
+    if value == 0 or not np.isfinite(value):
+        return f"{value:g}"
+    if 1e-3 <= abs(value) < 1e4:
+        return f"{value:.{digits}g}"
+    exponent = int(np.floor(np.log10(abs(value))))
+    mantissa = float(f"{value / 10**exponent:.{digits}g}")
+    if mantissa >= 10:
+        mantissa, exponent = mantissa / 10, exponent + 1
+    head = "" if mantissa == 1 else f"{mantissa:g}\\times"
+    return f"${head}10^{{{exponent}}}$"
+
+
+class ReadableLogFormatter(mticker.Formatter):
+    """Labels of :class:`ReadableLogLocator`'s ticks: as few significant digits as keep the labels of one
+    axis distinct (``0.8, 0.9, 1`` not ``8e-01``), plain numbers from 0.001 to 10,000, powers of ten
+    beyond (``10^-5``, ``2x10^-5``)."""
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return _short(x, 3)
+
+    def format_ticks(self, values: Any) -> list[str]:
+        """Labels for ``values``, with the fewest significant digits (1 to 6) that keep them distinct and
+        state each value exactly (1.75 is never labelled 1.8)."""
+        values = [float(v) for v in values]
+        for digits in range(1, 7):
+            exact = all(np.isclose(float(f"{v:.{digits}g}"), v, rtol=1e-9, atol=0) for v in values)
+            labels = [_short(v, digits) for v in values]
+            if exact and len(set(labels)) == len(labels):
+                return labels
+        return [_short(v, 6) for v in values]
+
+
+def readable_log_axes(fig: Figure) -> Figure:
+    """Give every logarithmic axis of ``fig`` (colour bars included) whose major ticks are matplotlib's
+    default (a ``LogLocator``) the book's readable ticks (:class:`ReadableLogLocator`,
+    :class:`ReadableLogFormatter`) and unlabelled minor ticks; axes whose ticks were set by hand (fixed
+    ticks, categories) keep them. Returns ``fig``."""
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if axis.get_scale() != "log" or type(axis.get_major_locator()) is not mticker.LogLocator:
+                continue
+            axis.set_major_locator(ReadableLogLocator())
+            axis.set_major_formatter(ReadableLogFormatter())
+            axis.set_minor_formatter(mticker.NullFormatter())
+    return fig
+
+
+#: Fewest runs at a point for a band (mean +- 1 standard deviation); fewer are drawn one by one.
+BAND_MIN_RUNS = 3
+
+
 def plot_against_weight_decay(ax: Any, summary: pd.DataFrame, optimizers: list[str], metric: str) -> None:
-    """Draw ``metric``'s mean (line and markers) +- 1 standard deviation (shaded) against weight decay for
-    each optimizer, from :func:`nc_core.sweep.summarise_by` over ``["optimizer", "weight_decay"]``.
+    """Draw ``metric``'s mean (line and markers) against weight decay for each optimizer, from
+    :func:`nc_core.sweep.summarise_by` over ``["optimizer", "weight_decay"]`` (columns ``n``,
+    ``<metric> mean``, ``<metric> std``), with what the runs at each point say about its spread:
+
+    * where :data:`BAND_MIN_RUNS` or more runs share a point, a band of +- 1 standard deviation over them
+      (its legend entry says so; its lower edge cut at mean / 100, a log axis cannot show mean - std <= 0);
+    * where two runs share it, the two runs themselves (small hollow markers joined by a thin line: with
+      two values a and b, mean +- std / sqrt(2) are exactly a and b), not a band that would read as an
+      uncertainty;
+    * one run: its marker.
 
     Both axes are logarithmic, as in the paper's Figures 1 and 3; weight decay 0 sits on a linear stretch
-    of a symmetric-log x axis (``symlog``, linear below the smallest positive weight decay). The band's
-    lower edge is cut at mean / 100 (a log axis cannot show mean - std <= 0).
+    of a symmetric-log x axis (``symlog``, linear below the smallest positive weight decay).
     """
+    band_said = pair_said = False
     for opt in optimizers:
         g = summary[summary["optimizer"] == opt].sort_values("weight_decay")
         if g.empty:
             continue
         style = optimizer_style(opt)
+        marker = optimizer_marker(opt)
         mean, std = g[f"{metric} mean"], g[f"{metric} std"].fillna(0.0)
-        ax.plot(g["weight_decay"], mean, marker="o", ms=4, **style)
-        ax.fill_between(g["weight_decay"], (mean - std).clip(lower=mean / 100), mean + std,
-                        color=style["color"], alpha=0.18, lw=0)  # fmt: skip
+        n = g["n"] if "n" in g else pd.Series(BAND_MIN_RUNS, index=g.index)
+        ax.plot(g["weight_decay"], mean, marker=marker, ms=4, **style)
+        many = n >= BAND_MIN_RUNS
+        if many.any():
+            lower = (mean - std).clip(lower=mean / 100).where(many)
+            label = "" if band_said else f"band: +- 1 std over the runs at a point (>= {BAND_MIN_RUNS})"
+            ax.fill_between(g["weight_decay"], lower, (mean + std).where(many), color=style["color"],
+                            alpha=0.18, lw=0, label=label or "_band")  # fmt: skip
+            band_said = True
+        two = g[n == 2]
+        if len(two):
+            half = two[f"{metric} std"] / np.sqrt(2)
+            lo, hi = two[f"{metric} mean"] - half, two[f"{metric} mean"] + half
+            ax.vlines(two["weight_decay"], lo, hi, color=style["color"], lw=0.8, alpha=0.7)
+            label = "" if pair_said else "two runs at a point: both shown"
+            ax.scatter(np.r_[two["weight_decay"], two["weight_decay"]], np.r_[lo, hi], s=16, marker=marker,
+                       facecolors="none", edgecolors=style["color"], lw=0.9,
+                       label=label or "_runs")  # fmt: skip
+            pair_said = True
     _weight_decay_axes(ax, summary, optimizers, metric)
 
 
@@ -144,9 +296,9 @@ def _weight_decay_axes(ax: Any, frame: pd.DataFrame, optimizers: list[str], metr
     ax.set_xticks(ticks, [f"{w:g}" for w in ticks], rotation=45 if len(ticks) > 5 else 0)
     ax.xaxis.set_minor_locator(mticker.NullLocator())
     ax.set(yscale="log", xlabel="weight decay", title=metric.removesuffix("_code"))
-    # plain numbers on the log axis (1.5, not 1.5 x 10^0), minor ticks labelled only over a short range
-    ax.yaxis.set_major_formatter(mticker.LogFormatter(labelOnlyBase=False))
-    ax.yaxis.set_minor_formatter(mticker.LogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.5)))
+    ax.yaxis.set_major_locator(ReadableLogLocator())  # at least two plain-number labels in view
+    ax.yaxis.set_major_formatter(ReadableLogFormatter())
+    ax.yaxis.set_minor_formatter(mticker.NullFormatter())
 
 
 def plot_seeds_against_weight_decay(ax: Any, runs: pd.DataFrame, optimizers: list[str], metric: str) -> None:
@@ -160,7 +312,7 @@ def plot_seeds_against_weight_decay(ax: Any, runs: pd.DataFrame, optimizers: lis
         if mine.empty:
             continue
         style = optimizer_style(opt)
-        marker = "s" if style["linestyle"] == "--" else "o"
+        marker = optimizer_marker(opt)
         ok, bad = mine[mine["valid"]], mine[~mine["valid"]]
         g = ok.groupby("weight_decay")[metric].agg(["mean", "std", "size"]).reset_index()
         ax.plot(g["weight_decay"], g["mean"], marker=marker, ms=5, **style)
@@ -180,10 +332,19 @@ def save_figure(
 ) -> Path:
     """Save ``fig`` as ``<folder>/<name>.png`` (folder created as needed) and return the path.
 
+    Its log axes get readable ticks first (:func:`readable_log_axes`); then it must pass the reader's
+    check (:func:`nc_core.figure_check.require_readable`: no overlapping or duplicate tick labels, no text
+    under :data:`nc_core.figure_check.MIN_TEXT_PX` at the width the book shows it), or nothing is written
+    and :class:`nc_core.figure_check.FigureCheckError` says what is wrong.
+
     Beside it, ``<name>.csv`` holds the numbers the figure shows (:func:`figure_data`: every line, scatter,
     band, bar and image of every panel, long format); ``data`` (e.g. the runs behind the figure, with their
     ids) is written too, as ``<name>.source.csv``. :func:`figure_data_link` links both under a figure.
     """
+    from .figure_check import require_readable
+
+    readable_log_axes(fig)
+    require_readable(fig, name)
     path = Path(folder) / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, bbox_inches="tight")
@@ -505,15 +666,15 @@ def plot_by_momentum(
                     continue
                 mean = g.groupby(g["weight_decay"].astype(float))[metric].mean().sort_index()
                 x, y = mean.index.to_numpy(), mean.to_numpy(dtype=float)
-                ax.plot(x, y, marker="o", ms=4, **optimizer_style(opt))
+                ax.plot(x, y, marker=optimizer_marker(opt), ms=4, **optimizer_style(opt))
             ax.set_xscale("symlog", linthresh=min(positive) if positive else 1e-5)
             ax.set_xticks(decays, [f"{w:g}" for w in decays], rotation=45 if len(decays) > 4 else 0)
             ax.xaxis.set_minor_locator(mticker.NullLocator())
-            if log:  # plain numbers; minor ticks labelled over a short range (as plot_against_weight_decay)
+            if log:  # readable major ticks (as plot_against_weight_decay)
                 ax.set_yscale("log")
-                ax.yaxis.set_major_formatter(mticker.LogFormatter(labelOnlyBase=False))
-                minor = mticker.LogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.5))
-                ax.yaxis.set_minor_formatter(minor)
+                ax.yaxis.set_major_locator(ReadableLogLocator())
+                ax.yaxis.set_major_formatter(ReadableLogFormatter())
+                ax.yaxis.set_minor_formatter(mticker.NullFormatter())
             name = labels.get(metric, metric.removesuffix("_code"))
             ax.set(xlabel="weight decay", title=f"{name}, momentum {momentum:g}")
     axes[0][-1].legend(loc="best")

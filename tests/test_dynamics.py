@@ -113,15 +113,16 @@ def test_provenance_caption_counts():
     assert plots.provenance_caption(pd.DataFrame()) == "*Provenance:* no runs."
 
 
-def test_colors_pair_coupled_and_decoupled():
+def test_every_optimizer_has_its_own_colour_and_pairs_differ_in_line_and_marker():
+    # issue 25: Adam and AdamW drawn in the same red looked alike wherever the line style meant something else
+    six = ("sgd", "sgdw", "adam", "adamw", "signum", "signumw")
+    assert len({plots.optimizer_color(o) for o in six}) == 6
     for coupled, decoupled in [("sgd", "sgdw"), ("adam", "adamw"), ("signum", "signumw")]:
-        assert plots.optimizer_color(coupled) == plots.optimizer_color(decoupled)
-        assert plots.optimizer_linestyle(coupled) == "-"
-        assert plots.optimizer_linestyle(decoupled) == "--"
-    colors = {plots.optimizer_color(o) for o in ("sgd", "adam", "signum")}
-    assert len(colors) == 3
+        assert plots.pair_color(coupled) == plots.pair_color(decoupled)
+        assert plots.optimizer_linestyle(coupled) == "-" and plots.optimizer_marker(coupled) == "o"
+        assert plots.optimizer_linestyle(decoupled) == "--" and plots.optimizer_marker(decoupled) == "s"
     style = plots.optimizer_style("adamw")
-    assert style == {"color": plots.optimizer_color("adam"), "linestyle": "--", "label": "AdamW"}
+    assert style == {"color": "#ff7f0e", "linestyle": "--", "label": "AdamW"}
 
 
 def test_save_figure(tmp_path):
