@@ -46,6 +46,7 @@ __all__ = [
     "PAIR_COLORS",
     "figure_data",
     "figure_data_link",
+    "heatmap_by_momentum",
     "optimizer_color",
     "optimizer_label",
     "optimizer_linestyle",
@@ -534,28 +535,24 @@ def _join(values: list[Any]) -> str:
     return ", ".join(map(str, values)) if values else "n/a"
 
 
-#: Set by ``nc_core book execute`` while a page runs: the JSON-lines file where :func:`record_runs` notes
-#: the runs the page read, for the book's execution status page.
+#: Set by ``nc_core book execute`` while a page runs: the JSON-lines file where
+#: :func:`nc_core.book.status.record_runs` notes the runs the page read, for the book's status page.
 RUNS_RECORD_ENV = "NC_CORE_BOOK_RUNS"
-_RECORDED = ("run_id", "grid", "profile", "status", "epochs", "train_seconds", "metric_seconds",
-             "device_name", "git_commit", "recorded_at")  # fmt: skip
 
 
 def record_runs(finals: pd.DataFrame) -> None:
-    """Note the runs of ``finals`` (final records) as read by the page being executed, when
-    ``nc_core book execute`` asks for it (environment variable :data:`RUNS_RECORD_ENV`); otherwise nothing.
-    :func:`provenance_caption` calls it, so every page that captions its runs records them."""
-    import json
-    import os
+    """Note the runs of ``finals`` for the status page of the page being executed: the same as
+    :func:`nc_core.book.status.record_runs` (where the recording lives; :func:`nc_core.sweep.collect`
+    calls it). Kept for pages that load runs without ``collect``."""
+    from .book.status import record_runs as record
 
-    target = os.environ.get(RUNS_RECORD_ENV)
-    if not target or "run_id" not in finals or not len(finals):
-        return
-    cols = [c for c in _RECORDED if c in finals]
-    rows = finals[cols].astype(object).where(finals[cols].notna(), None).to_dict("records")
-    with open(target, "a", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, default=str) + "\n")
+    record(finals)
+
+
+#: Whether :func:`provenance_caption` still notes the runs it captions for the status page: only until the
+#: weight-decay and training-length pages load all their runs with :func:`nc_core.sweep.collect` (which
+#: records them explicitly); then a caption is only a caption.
+_CAPTION_RECORDS = True
 
 
 def provenance_caption(finals: pd.DataFrame, min_train_acc: float | None = None) -> str:
@@ -575,7 +572,8 @@ def provenance_caption(finals: pd.DataFrame, min_train_acc: float | None = None)
         threshold = max((profile_rule(p) for p in profs), default=profile_rule("paper"))
     else:
         threshold = min_train_acc
-    record_runs(finals)
+    if _CAPTION_RECORDS:
+        record_runs(finals)
     n = len(finals)
     if n == 0:
         return "*Provenance:* no runs."
@@ -681,6 +679,48 @@ def plot_by_momentum(
     if title:
         fig.suptitle(title)
     return fig
+
+
+def heatmap_by_momentum(
+    ax: Any, finals: pd.DataFrame, metric: str, valid: pd.Series, *, fontsize: float = 9.5
+) -> int:
+    """A momentum x weight-decay heatmap of ``metric`` (Figure 4): one cell per (momentum, weight decay),
+    the mean over its runs, colours on a log scale, the value written in the cell (two significant
+    digits); momentum down the rows from the largest at the top. A cell none of whose runs is valid
+    (``valid``, a boolean mask aligned with ``finals``: e.g. :func:`nc_core.profiles.valid_mask`, below
+    99% training accuracy) is hatched and its number set in italics: its metric is not that of the
+    terminal phase.
+
+    Returns:
+        the number of hatched cells.
+    """
+    import seaborn as sns
+    from matplotlib.colors import LogNorm
+    from matplotlib.patches import Rectangle
+
+    runs = finals.assign(_valid=valid.reindex(finals.index).fillna(False).astype(bool))
+    values = runs.pivot_table(index="momentum", columns="weight_decay", values=metric, aggfunc="mean")
+    ok = runs.pivot_table(index="momentum", columns="weight_decay", values="_valid", aggfunc="max")
+    values = values.sort_index(ascending=False)
+    ok = ok.reindex(index=values.index, columns=values.columns).fillna(False).astype(bool)
+    positive = values[values > 0]
+    sns.heatmap(values, ax=ax, annot=True, fmt=".2g", annot_kws={"fontsize": fontsize}, cmap="viridis",
+                cbar=True, norm=LogNorm(vmin=positive.min().min(), vmax=positive.max().max()))  # fmt: skip
+    texts = iter(ax.texts)  # seaborn writes the annotations row by row, skipping missing cells
+    marked = 0
+    for r, momentum in enumerate(values.index):
+        for c, decay in enumerate(values.columns):
+            if pd.isna(values.loc[momentum, decay]):
+                continue
+            text = next(texts)
+            if not ok.loc[momentum, decay]:
+                ax.add_patch(Rectangle((c, r), 1, 1, fill=False, hatch="///", edgecolor="white", lw=0))
+                text.set_fontstyle("italic")
+                marked += 1
+    ax.set(xlabel="weight decay", ylabel="momentum")
+    ax.set_xticklabels([f"{w:g}" for w in values.columns])
+    ax.set_yticklabels([f"{m:g}" for m in values.index], rotation=0)
+    return marked
 
 
 def scatter_by_optimizer(ax: Any, x: str, y: str, data: pd.DataFrame) -> None:

@@ -41,7 +41,7 @@ def test_runs_read_are_counted_once_with_their_compute(tmp_path):
     runs = status.summarise_runs(path, "2026-01-02T03:04:05+00:00")
     assert runs["count"] == 2 and runs["ids"] == ["a", "b"] and runs["grids"] == {"g": 2}
     assert runs["compute_seconds"] == 65.0 and runs["trained_now"] == 1  # b was recorded while the page ran
-    assert runs["source"] == "provenance captions"
+    assert runs["source"] == "runs the page loaded"
     none = status.summarise_runs(tmp_path / "absent.jsonl", None)
     assert none["count"] == 0 and none["source"] == "none recorded"
 
@@ -63,6 +63,42 @@ def test_status_page_is_generated_from_the_records(tmp_path):
     assert "(**failed**)" in theory and "| none |" in theory
     assert "| [claims](claims) | - | not executed | - |" in page  # a page without a record says so
     assert "- error: ValueError: x" in page and "- run ids: `r1`" in page
+
+
+def test_status_table_names_the_code_behind_each_pages_runs(tmp_path):
+    commits = ["1111aaaa2222", "1111aaaa2222+diff.0123456789ab", "3333bbbb4444", "5555cccc6666"]
+    runs = {"count": 4, "trained_now": 0, "compute_seconds": 0.0, "grids": {"g": 4}, "ids": ["a", "b"]}
+    runs |= {"statuses": {"completed": 4}, "devices": ["CPU"], "commits": commits, "profiles": ["cpu"]}
+    status.write_record(tmp_path, record("momentum", runs=runs))
+    status.write_record(tmp_path, record("theory", runs={"count": 0}))
+    page = status.write_status_page(tmp_path).read_text()
+    assert "| page | profile | executed (UTC), time | runs read | code of the runs | book check |" in page
+    row = next(line for line in page.splitlines() if line.startswith("| [momentum]"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[4] == "`1111aaaa2222`, `1111aaaa2222+diff.0123456789ab`, `3333bbbb4444` and 1 more"
+    theory = next(line for line in page.splitlines() if line.startswith("| [theory]"))
+    assert [c.strip() for c in theory.strip("|").split("|")][4] == "-"
+    assert "`5555cccc6666`" in page  # the full list, in the page's dropdown
+    assert "git apply data/code/<hash>.diff" in page
+
+
+def test_record_runs_notes_loaded_runs_only_inside_a_book_execution(tmp_path, monkeypatch):
+    finals = pd.DataFrame({
+        "run_id": ["a", "b"], "status": ["completed", "diverged"], "train_seconds": [10.0, None],
+        "git_commit": ["abc", "abc+diff.123"], "lr": [0.1, 0.2],
+    })  # fmt: skip
+    monkeypatch.delenv(status.RUNS_RECORD_ENV, raising=False)
+    assert status.record_runs(finals) == 0  # outside `book execute`: nothing written anywhere
+    target = tmp_path / "status" / "page.runs.jsonl"
+    monkeypatch.setenv(status.RUNS_RECORD_ENV, str(target))
+    assert status.record_runs(finals) == 2
+    rows = [json.loads(line) for line in target.read_text().splitlines()]
+    assert rows == [
+        {"run_id": "a", "status": "completed", "train_seconds": 10.0, "git_commit": "abc"},
+        {"run_id": "b", "status": "diverged", "train_seconds": None, "git_commit": "abc+diff.123"},
+    ]
+    summary = status.summarise_runs(target)
+    assert summary["commits"] == ["abc", "abc+diff.123"] and summary["count"] == 2
 
 
 def test_check_result_is_filled_into_the_built_status_page(tmp_path):

@@ -199,3 +199,23 @@ def test_two_runs_at_a_point_are_drawn_as_themselves_and_a_band_needs_three():
     assert set(np.round(xs[np.isfinite(xs)], 6)) == {0.01}  # the band covers only the three-run point
     ax.legend()
     assert check_figure(fig) == []
+
+
+def test_heatmap_hatches_the_cells_without_a_valid_run():
+    import pandas as pd
+    from matplotlib.patches import Rectangle
+
+    # 2 momenta x 2 weight decays; the run at (momentum 0, weight decay 1e-4) trained to 90 % only
+    finals = pd.DataFrame({
+        "momentum": [0.0, 0.0, 0.9, 0.9], "weight_decay": [1e-4, 1e-3, 1e-4, 1e-3],
+        "NC0": [0.5, 0.05, 0.2, 0.01], "train_acc": [0.90, 0.999, 0.999, 1.0],
+    })  # fmt: skip
+    fig, ax = _figure(width=5, height=4)
+    marked = plots.heatmap_by_momentum(ax, finals, "NC0", finals["train_acc"] >= 0.99)
+    assert marked == 1
+    hatched = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_hatch()]
+    assert [(p.get_x(), p.get_y()) for p in hatched] == [(0, 1)]  # row 1 = momentum 0 (largest on top)
+    italic = [t.get_text() for t in ax.texts if t.get_fontstyle() == "italic"]
+    assert italic == ["0.5"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0.9", "0"]
+    assert check_figure(fig) == []

@@ -2,9 +2,10 @@
 
 * ``python -m nc_core book execute`` writes one JSON record per page (:func:`write_record`, under
   ``book/generated/status/``): the profile and parameters, when papermill ran the notebook and for how
-  long, the git commit, and the runs the page read -- every run whose record the page captioned with
-  :func:`nc_core.plots.provenance_caption`, which notes them while the page runs
-  (:data:`nc_core.plots.RUNS_RECORD_ENV`) -- with their compute as their records give it. It then writes
+  long, the git commit, and the runs the page read -- every run the page loaded with
+  :func:`nc_core.sweep.collect`, which notes them with :func:`record_runs` while the page runs (``execute``
+  tells the page's kernel where, :data:`RUNS_RECORD_ENV`) -- with their compute and the code (commit, or
+  commit plus a kept diff) that trained them, as their records give it. It then writes
   ``book/generated/status.md`` from the records (:func:`write_status_page`).
 * ``python -m nc_core book check`` runs after the HTML build, so its result cannot be in the page's
   source: it writes its result (:func:`record_check`) and fills it into the built status page
@@ -22,14 +23,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from ..plots import RUNS_RECORD_ENV
 from .chapters import pages
 
 __all__ = [
     "CHECK_RECORD",
+    "RUNS_RECORD_ENV",
     "STATUS_PAGE",
     "apply_check",
     "load_records",
     "record_check",
+    "record_runs",
     "runs_file",
     "status_page",
     "summarise_runs",
@@ -50,6 +56,31 @@ def _folder(out_dir: Path) -> Path:
 def runs_file(out_dir: str | Path, page: str) -> Path:
     """The JSON-lines file where a page notes the runs it reads while it executes."""
     return _folder(Path(out_dir)) / f"{page}.runs.jsonl"
+
+
+#: The fields of a run's final record noted for the status page.
+RECORDED_FIELDS = ("run_id", "grid", "profile", "status", "epochs", "train_seconds", "metric_seconds",
+                   "device_name", "git_commit", "recorded_at")  # fmt: skip
+
+
+def record_runs(finals: pd.DataFrame, path: str | Path | None = None) -> int:
+    """Note the runs of ``finals`` (final records, one row per run) as read by a page, for its status page:
+    one JSON line per run (:data:`RECORDED_FIELDS`) appended to ``path``, by default the runs file that
+    ``python -m nc_core book execute`` names for the page it is executing (:data:`RUNS_RECORD_ENV`).
+    Outside such an execution (no ``path``, no variable) nothing is written. Returns the number of runs
+    noted. :func:`nc_core.sweep.collect` calls it for every page that loads its runs through it."""
+    import os
+
+    target = path or os.environ.get(RUNS_RECORD_ENV)
+    if not target or "run_id" not in finals or not len(finals):
+        return 0
+    cols = [c for c in RECORDED_FIELDS if c in finals]
+    rows = finals[cols].astype(object).where(finals[cols].notna(), None).to_dict("records")
+    Path(target).parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "a", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, default=str) + "\n")
+    return len(rows)
 
 
 def _time(text: Any) -> datetime | None:
@@ -84,7 +115,7 @@ def summarise_runs(path: str | Path, started: str | None = None) -> dict[str, An
         "devices": sorted({str(r["device_name"]) for r in rows.values() if r.get("device_name")}),
         "commits": sorted({str(r["git_commit"]) for r in rows.values() if r.get("git_commit")}),
         "ids": sorted(rows),
-        "source": "provenance captions" if path.is_file() else "none recorded",
+        "source": "runs the page loaded" if path.is_file() else "none recorded",
     }
 
 
@@ -125,6 +156,16 @@ def _runs_cell(runs: dict[str, Any]) -> str:
     return text + (f", {_duration(runs['compute_seconds'])} compute" if runs.get("compute_seconds") else "")
 
 
+def _commits_cell(runs: dict[str, Any], most: int = 3) -> str:
+    """The code behind a page's runs: their ``git_commit`` values (``sha`` or ``sha+diff.<hash>``), at
+    most ``most`` of them and how many more."""
+    commits = list(runs.get("commits") or [])
+    if not commits:
+        return "-"
+    shown = ", ".join(f"`{c}`" for c in commits[:most])
+    return shown + (f" and {len(commits) - most} more" if len(commits) > most else "")
+
+
 def _placeholder(page: str, text: str) -> str:
     return f'<span class="nc-check" data-page="{html.escape(page)}">{html.escape(text)}</span>'
 
@@ -151,31 +192,34 @@ def status_page(records: dict[str, dict[str, Any]], order: Iterable[str] | None 
         f"from commit(s) {', '.join(f'`{c}`' for c in commits) or '-'}; {_duration(total)} of notebook "
         "execution in all.",
         "",
-        "| page | profile | executed (UTC), time | runs read | book check |",
-        "|---|---|---|---|---|",
+        "| page | profile | executed (UTC), time | runs read | code of the runs | book check |",
+        "|---|---|---|---|---|---|",
     ]
     for page in order:
         r = records.get(page)
         link = f"[{page.replace('_', ' ')}]({page})"
         if r is None:
-            lines.append(f"| {link} | - | not executed | - | {_placeholder(page, 'not checked')} |")
+            lines.append(f"| {link} | - | not executed | - | - | {_placeholder(page, 'not checked')} |")
             continue
         when = f"{_when(r.get('started'))}, {_duration(r.get('seconds'))}"
         when += "" if r.get("result") == "executed" else f" (**{r.get('result')}**)"
         lines.append(
             f"| {link} | {r.get('profile', '-')} | {when} | {_runs_cell(r.get('runs', {}))} | "
-            f"{_placeholder(page, 'not checked')} |"
+            f"{_commits_cell(r.get('runs', {}))} | {_placeholder(page, 'not checked')} |"
         )
     lines += [
         "",
         "*executed*: when papermill started the notebook, and how long it ran (papermill's record).",
-        "*runs read*: the training runs whose records the page read and captioned",
-        "(`nc_core.plots.provenance_caption`), how many of them were trained while it ran (recorded after it",
+        "*runs read*: the training runs whose records the page loaded (`nc_core.sweep.collect` notes them",
+        "for this page), how many of them were trained while it ran (recorded after it",
         "started; the others came from the results store), and their compute as their records give it",
         "(training plus NC metrics, summed over runs). A page that reads no runs -- the theory page's",
         "simulations, the claims page that collects the other pages' checks, a page whose dataset is",
-        "missing -- computes in the notebook itself: its time is its compute. The commit is the one each",
-        "page ran at, listed per page below with the runs' devices and ids.",
+        "missing -- computes in the notebook itself: its time is its compute.",
+        "*code of the runs*: the code each run was trained with, as its record names it: a commit `<sha>`,",
+        "or `<sha>+diff.<hash>` for a run trained from a tree whose `nc_core/` differed from that commit,",
+        "recoverable with `git checkout <sha> && git apply data/code/<hash>.diff`. Every commit is listed",
+        "per page below, with the commit the page itself ran at and the runs' devices and ids.",
         "",
         "## By page",
         "",

@@ -63,10 +63,16 @@ def collect(
     run_missing: bool = True,
     workers: int = 2,
     where: Mapping[str, Iterable[Any]] | None = None,
+    record: bool = True,
 ) -> GridResults:
     """Train the runs of ``grid`` at ``profile`` (optionally a ``where`` slice) that are not in the store
     (when ``run_missing``; ``workers`` processes of one torch thread, capped at the CPU count, the sweep's
-    own output kept out of the page), then load the records of exactly the planned runs.
+    own output kept out of the page), then load the records of exactly the planned runs: the one call a
+    book page makes for its runs.
+
+    With ``record`` (the default), the loaded runs are noted for the book's status page
+    (:func:`nc_core.book.status.record_runs`: while ``python -m nc_core book execute`` runs the page; a
+    no-op otherwise), so the status page lists the runs, and the code behind them, that each page read.
 
     Raises:
         ValueError: unknown grid or profile, or (when training) a dataset that is not available.
@@ -95,6 +101,10 @@ def collect(
         keys = finals.set_index("run_id")
         for col in ("optimizer", "epochs", "momentum", "weight_decay"):
             hist[col] = hist["run_id"].map(keys[col])
+    if record:
+        from ..book.status import record_runs
+
+        record_runs(finals)
     return GridResults(g, profile, planned, finals, hist, message)
 
 
