@@ -179,11 +179,18 @@ class ReadableLogLocator(mticker.Locator):
         def inside(ticks: Any) -> int:
             return int(np.sum((ticks >= vmin * (1 - 1e-9)) & (ticks <= vmax * (1 + 1e-9))))
 
-        decades = mticker.LogLocator(base=10, numticks=self.max_ticks).tick_values(vmin, vmax)
+        def at(subs: tuple[float, ...], stride: int = 1) -> Any:  # every stride-th decade times subs
+            low, high = int(np.floor(np.log10(vmin))) - 1, int(np.ceil(np.log10(vmax))) + 1
+            return np.array([m * 10.0**e for e in range(low, high + 1) if e % stride == 0 for m in subs])
+
+        decades = at((1.0,))
+        stride = 1
+        while inside(decades) > self.max_ticks:
+            stride += 1
+            decades = at((1.0,), stride)
         if inside(decades) >= 2:
             return decades
-        steps = mticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=self.max_ticks)
-        steps = steps.tick_values(vmin, vmax)
+        steps = at((1.0, 2.0, 5.0))
         if inside(steps) >= 3 or (inside(steps) >= 2 and vmax / vmin >= 2.5):
             return steps
         linear = mticker.MaxNLocator(nbins=5, steps=[1, 2, 5, 10]).tick_values(vmin, vmax)
@@ -194,8 +201,8 @@ def _short(value: float, digits: int) -> str:
     """``value`` with ``digits`` significant digits: plain from 0.001 to 10,000, else as a power of ten."""
     if value == 0 or not np.isfinite(value):
         return f"{value:g}"
-    if 1e-3 <= abs(value) < 1e4:
-        return f"{value:.{digits}g}"
+    if 1e-3 <= abs(value) < 1e4:  # positional, never "1e+03"
+        return np.format_float_positional(float(f"{value:.{digits}g}"), trim="-")
     exponent = int(np.floor(np.log10(abs(value))))
     mantissa = float(f"{value / 10**exponent:.{digits}g}")
     if mantissa >= 10:

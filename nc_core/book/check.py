@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import shutil
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -28,7 +29,16 @@ from urllib.request import url2pathname
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Request
 
-__all__ = ["BrowserMissingError", "PageReport", "check_book", "find_chromium", "find_pages", "screenshot"]
+__all__ = [
+    "BrowserMissingError",
+    "PageReport",
+    "check_book",
+    "check_notebook_outputs",
+    "find_chromium",
+    "find_pages",
+    "output_problems",
+    "screenshot",
+]
 
 #: Notebook outputs that mean something went wrong (myst-nb's classes for tracebacks and stderr).
 ERROR_OUTPUTS = ("error", "traceback", "stderr")
@@ -132,6 +142,117 @@ async ({kinds, marker, imageTimeout, scrollClass}) => {
   return report;
 }
 """
+
+
+# What a reader should never see in a page's outputs (issue 25 item 2): numbers as Python prints them and
+# Python containers. A number: not part of a word, a path, an id or a date.
+_NUMBER = re.compile(r"(?<![\w.,/:#-])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w/:-]|\.\d|,\d{3})")
+_DICT = re.compile(r"\{\s*['\"]?[\w .-]+['\"]?\s*:\s*[-+\w'\"\[{(]")
+# Python separates the items of a repr by ", " (so "(4,740 steps)" is a number, "(3, 0.1)" a tuple)
+_SEQUENCE = re.compile(r"[\[(]\s*(?:[-+]?\d[\d.eE+-]*\s*,\s+[-+]?\d|['\"][^'\"]*['\"]\s*,|[\[(]\s*[-+]?\d)")
+_CODE = re.compile(r"```.*?```|`[^`]*`", re.DOTALL)  # code in Markdown: shown as code, not as numbers
+#: The most significant digits a number shown to a reader may carry.
+MAX_DIGITS = 6
+
+
+def _digits(token: str) -> int:
+    """Significant digits of a number as written (``0.00120`` -> 3, ``63.999999999999424`` -> 17)."""
+    mantissa = re.split("[eE]", token.lstrip("+-"))[0].replace(".", "").lstrip("0")
+    return len(mantissa) or 1
+
+
+def output_problems(text: str) -> list[str]:
+    """What in ``text`` (one table cell, or a line of an output) is not formatted for a person: a number
+    with more than :data:`MAX_DIGITS` significant digits (``9.692430289656735e-15``, ``10064814.847``), a
+    number of 10,000 or more without thousands separators (``98300.5``), a dict / list / tuple repr
+    (``{'NC1': -0.84}``, ``[[0.99, 0.003]]``, ``[(3, 0.1, 0.5)``)."""
+    problems = []
+    for match in _NUMBER.finditer(text):
+        token = match.group()
+        if _digits(token) > MAX_DIGITS:
+            problems.append(f"unrounded number {token}")
+        elif "e" not in token.lower() and abs(float(token)) >= 10_000:
+            problems.append(f"number without thousands separators {token}")
+    for pattern, what in ((_DICT, "dict"), (_SEQUENCE, "list/tuple")):
+        if match := pattern.search(text):
+            problems.append(f"{what} repr {text[match.start() : match.start() + 40]!r}")
+    return problems
+
+
+class _Tables(HTMLParser):
+    """The cells of the HTML tables in an output: per table, its rows of (tag, text) cells and whether it
+    is a pandas frame (``class="dataframe"``) or a Styler's table (``id="T_..."``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[dict[str, Any]] = []
+        self._cell: list[str] | None = None
+        self._section = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "table":
+            frame = "dataframe" in (a.get("class") or "") or (a.get("id") or "").startswith("T_")
+            self.tables.append({"frame": frame, "head": [], "body": []})
+        elif tag in ("thead", "tbody"):
+            self._section = tag
+        elif tag == "tr" and self.tables:
+            self.tables[-1]["body" if self._section == "tbody" else "head"].append([])
+        elif tag in ("td", "th"):
+            self._cell = [tag]
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None and self.tables:
+            rows = self.tables[-1]["body" if self._section == "tbody" else "head"]
+            if rows:
+                rows[-1].append((self._cell[0], "".join(self._cell[1:]).strip()))
+            self._cell = None
+        elif tag in ("thead", "tbody"):
+            self._section = ""
+
+
+def _table_problems(html_text: str) -> list[str]:
+    """Unformatted cells and positional row indexes (0, 1, 2, ... as row headers) in the HTML tables."""
+    parser = _Tables()
+    parser.feed(html_text)
+    problems = []
+    for table in parser.tables:
+        body = table["body"]
+        index = [row[0][1] for row in body if row and row[0][0] == "th"]
+        if table["frame"] and len(index) == len(body) >= 2 and index == [str(i) for i in range(len(body))]:
+            problems.append(f"table with a positional row index 0-{len(body) - 1}")
+        for row in table["head"] + body:
+            for _, text in row:
+                problems += [f"table cell {text[:40]!r}: {p}" for p in output_problems(text)]
+    return problems
+
+
+def check_notebook_outputs(path: str | Path) -> list[str]:
+    """What a reader of the executed notebook ``path`` would see unformatted (:func:`output_problems`):
+    in its HTML tables (plus positional row indexes), Markdown outputs and printed text (code cells'
+    outputs; the code itself and tracebacks are not read). Each problem names its cell."""
+    import nbformat
+
+    nb = nbformat.read(Path(path), as_version=4)
+    problems: list[str] = []
+    for number, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        found: list[str] = []
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/html" in data:
+                found += _table_problems(data["text/html"])
+            elif "text/markdown" in data:
+                found += output_problems(_CODE.sub(" ", data["text/markdown"]))
+            elif output.get("output_type") == "stream" and output.get("name") == "stdout":
+                found += output_problems(output.get("text", ""))
+        problems += [f"cell {number}: {p}" for p in dict.fromkeys(found)]
+    return problems
 
 
 class BrowserMissingError(RuntimeError):
@@ -258,10 +379,15 @@ def _check_page(
     return report
 
 
-def check_book(html_root: Path, chapters: list[str], screenshots: Path | None = None) -> list[PageReport]:
+def check_book(
+    html_root: Path, chapters: list[str], screenshots: Path | None = None, notebooks: Path | None = None
+) -> list[PageReport]:
     """Open every page under ``html_root`` in one headless Chromium and report its problems; the chapter
     pages ``book/generated/<name>.html`` for ``chapters`` must exist and show a figure. With
-    ``screenshots``, a full-page PNG of each page is saved there.
+    ``screenshots``, a full-page PNG of each page is saved there. Each generated page's executed notebook
+    (``<notebooks>/<name>.ipynb``; by default, for HTML built into ``<root>/_build/html``,
+    ``<root>/book/generated``) is read too: numbers and tables a reader would see unformatted are
+    problems of its page (:func:`check_notebook_outputs`).
 
     Raises ``ValueError`` when no page is built and :class:`BrowserMissingError` without Chromium or
     playwright.
@@ -292,6 +418,12 @@ def check_book(html_root: Path, chapters: list[str], screenshots: Path | None = 
                 _check_page(context, page, html_root, needs_figure=page in chapter_pages, screenshot=shot)
             )
         browser.close()
+    if notebooks is None and html_root.name == "html" and html_root.parent.name == "_build":
+        notebooks = html_root.parent.parent / "book" / "generated"  # the book this HTML was built from
+    for report in reports if notebooks is not None else []:
+        executed = Path(notebooks) / f"{report.page.stem}.ipynb"
+        if report.page.parent.name == "generated" and executed.is_file():
+            report.problems += [f"unformatted output: {p}" for p in check_notebook_outputs(executed)]
     return reports
 
 

@@ -22,11 +22,11 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import analysis
-from ..claims import Check, above, below, direction, integrity, magnitude, precondition
+from ..claims import Check, above, below, direction, magnitude, precondition
 from ..plots import OPTIMIZER_LABELS as LABEL
 from ..profiles import VALID_TRAIN_ACC, valid_mask
 from ..sweep.summary import summarise_by
-from .common import ACTED_BUDGET, budgets, runs_finished
+from .common import ACTED_BUDGET, budgets, runs_finished, stored_runs_finished
 
 __all__ = [
     "FAR_ABOVE",
@@ -137,14 +137,7 @@ def headline_checks(finals: pd.DataFrame, planned: int, profile: str, scale: str
     ``scale`` (e.g. ``"cpu, 240 epochs (18,960 steps), 3 seeds"``) with the same rules as a weight-decay page:
     means over the valid runs (here: the seeds) at each weight decay. A campaign still running is decided on
     the runs stored so far (``scale`` should say how many); every stored run must have finished."""
-    counts = dict(finals["status"].value_counts()) if len(finals) else {}
-    out = [
-        integrity(
-            f"every stored run finished (completed or diverged, none failed): {len(finals)} of {planned}",
-            counts or "no runs",
-            bool(len(finals)) and bool(finals["status"].isin(["completed", "diverged"]).all()),
-        )
-    ]
+    out = [stored_runs_finished(finals, planned)]
     valid = finals[valid_mask(finals, profile, METRICS)]
     wd = summarise_by(valid, ["optimizer", "weight_decay"], METRICS)
     for hi, lo, claim in _PAIRS:
@@ -153,10 +146,13 @@ def headline_checks(finals: pd.DataFrame, planned: int, profile: str, scale: str
     return out
 
 
-def weight_decay_checks(finals: pd.DataFrame, planned: int, profile: str) -> list[Check]:
+def weight_decay_checks(
+    finals: pd.DataFrame, planned: int, profile: str, *, partial: bool = False
+) -> list[Check]:
     """Every check of one weight-decay page from its runs ``finals`` (grid ``main``, one architecture x
-    dataset; ``planned`` runs planned) at ``profile``."""
-    out = [runs_finished(finals, planned)]
+    dataset; ``planned`` runs planned) at ``profile``. ``partial``: the page shows a campaign still running
+    (it does not train the missing runs), so only the stored runs must have finished."""
+    out = [stored_runs_finished(finals, planned) if partial else runs_finished(finals, planned)]
     valid = finals[valid_mask(finals, profile, METRICS)]
     wd = summarise_by(valid, ["optimizer", "weight_decay"], METRICS)
     for hi, lo, claim in _PAIRS:
@@ -202,8 +198,9 @@ def weight_decay_checks(finals: pd.DataFrame, planned: int, profile: str) -> lis
         out.append(
             direction(
                 f"NC4 is largely uncorrelated with NC1-NC3 (every |Spearman rho| < {UNCORRELATED:g})",
-                f"rho { ({m: round(r, 2) for m, r in nc4.rho.items()}) }; NC4 from {nc4.nc4_min:.4f} to "
-                f"{nc4.nc4_max:.4f}",
+                "Spearman rho "
+                + ", ".join(f"{m} {r:.2f}" for m, r in nc4.rho.items())
+                + f"; NC4 from {nc4.nc4_min:.4g} to {nc4.nc4_max:.4g}",
                 nc4.uncorrelated,
                 "nc4_uncorrelated",
                 runs=valid,
