@@ -294,7 +294,8 @@ def magnitude(
     requirement reached (``shortfall`` = measured / required)."""
     share = measured / required if required else math.nan
     where = f"; paper: {paper}" if paper else ""
-    value = f"{measured:.3g} against {required:.3g} required ({share:.0%} of it{where})"
+    reached = f"{share:.0%} of it" if not share >= 10 else f"{share:,.0f} times it"  # not "203259%"
+    value = f"{measured:.3g} against {required:.3g} required ({reached}{where})"
     return _make("magnitude", text, value, measured >= required, claim, runs, scale, share)
 
 

@@ -112,3 +112,11 @@ def test_notebook_check_reads_markdown_but_not_its_code(tmp_path):
     assert check_notebook_outputs(_notebook(tmp_path, code)) == []
     printed = nbformat.v4.new_output("stream", name="stdout", text="took 98300.5 hours\n")
     assert any("thousands" in p for p in check_notebook_outputs(_notebook(tmp_path, printed)))
+
+
+def test_a_magnitude_far_beyond_its_requirement_reads_as_a_multiple():
+    from nc_core.claims import magnitude
+
+    far = magnitude("ratio >= 10", 20_325.9, 10.0)  # the UFM page once showed "(203259% of it)"
+    assert "(2,033 times it)" in far.value and output_problems(far.value) == []
+    assert "(135% of it)" in magnitude("ratio >= 10", 13.5, 10.0).value
