@@ -184,6 +184,10 @@ def run_counts(finals: pd.DataFrame, order: Sequence[str] = TABLE1_OPTIMIZERS) -
     return counts.loc[[o for o in order if o in counts.index]]
 
 
+_SEED_RATIO_COLUMNS = ("pair", "weight_decay", "n_dec", "n_cou", "ratio", "n_seeds", "seed_gmean", "seed_min",
+                       "seed_max", "seed_sd_log10", "seeds")  # fmt: skip
+
+
 def seed_ratios(runs: pd.DataFrame, metric: str = "NC0_code") -> pd.DataFrame:
     """Decoupled/coupled ratios of ``metric`` over seeds, per pair of :data:`nc_core.analysis.PAIRS` and
     weight decay > 0 both members ran (a grid with seeds, e.g. ``headline_4x``: one run per optimizer, weight
@@ -216,4 +220,4 @@ def seed_ratios(runs: pd.DataFrame, metric: str = "NC0_code") -> pd.DataFrame:
                 "seed_sd_log10": float(logs.std(ddof=1)) if len(logs) > 1 else math.nan,
                 "seeds": ", ".join(f"{r:.3g}" for r in per_seed) or "-",
             })  # fmt: skip
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=list(_SEED_RATIO_COLUMNS))
