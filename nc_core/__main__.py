@@ -1,6 +1,8 @@
 """Command line of nc_core: ``python -m nc_core AREA COMMAND ...`` (installed as ``nc-core``).
 
-Every area (``data``, and later others such as ``sweep``) lives in its own module that exposes
+Areas: ``data`` (fetch, import and check datasets), ``train`` (one run), ``book`` (execute and check the
+book's chapters) and ``sweep`` (list, plan, run, status and prune grids). Every area lives in its own
+module that exposes
 ``register(subparsers) -> None``: it adds one sub-parser to ``subparsers`` and sets
 ``handler=<callable(args) -> int>`` on it (and on its own sub-commands) with ``set_defaults``. To
 add an area, append the module's dotted path to :data:`AREAS`. :func:`main` returns the exit

@@ -427,7 +427,7 @@ def test_failing_run_is_recorded_as_failed_and_retried(tmp_path, capsys):
 
 
 def test_killed_sweep_resumes_without_duplicate_lost_or_corrupt_records(tmp_path):
-    spec = tiny_grid(epochs=40, metric_every=5)
+    spec = tiny_grid(epochs=6, metric_every=3)  # a few epochs: the test is about the kill, not training
     spec["fixed"]["data_kwargs"] = {"num_classes": 4, "dim": 8}
     spec["fixed"]["subset_per_class"] = 150
     spec["blocks"], spec["profiles"] = (
@@ -466,7 +466,7 @@ def test_killed_sweep_resumes_without_duplicate_lost_or_corrupt_records(tmp_path
         assert store.log_path(run_id).read_text().count(" start ") == 1
     hist = load_histories("tiny", root=root, on_corrupt="raise")
     assert not hist.duplicated(["run_id", "epoch"]).any()
-    assert hist.groupby("run_id")["epoch"].agg(["min", "max", "count"]).eq([0, 40, 41]).all().all()
+    assert hist.groupby("run_id")["epoch"].agg(["min", "max", "count"]).eq([0, 6, 7]).all().all()
     assert sweep_status(grid_file, "paper", root=root)["counts"]["completed"] == n
     assert not list(store.checkpoint_dir.glob("*.pt"))
 
@@ -678,3 +678,60 @@ def test_records_from_before_the_nc4_fix_read_with_todays_keys(tmp_path):
     assert (rec["NC4"], rec["NC4_centred"], rec["init_NC4"], rec["init_NC4_centred"]) == (0.7, 0.9, 0.1, 0.2)
     hist = load_histories("tiny", root=tmp_path).iloc[0]
     assert (hist["NC4"], hist["NC4_centred"]) == (0.1, 0.2)
+
+
+def test_a_run_another_grid_recorded_is_reused_not_trained_and_plan_shows_it(tmp_path, capsys):
+    # grid b plans two runs of grid a (same configurations: same run ids) and two of its own
+    a = Grid.from_dict({**tiny_grid("a"), "blocks": tiny_grid()["blocks"][:1]})
+    b_spec = tiny_grid("b")
+    b_spec["blocks"] = [{"name": "mlp", "axes": {"optimizer": ["sgd"], "weight_decay": [0.0, 5e-3, 0.05]}}]
+    b = Grid.from_dict(b_spec)
+    shared = {r.run_id for r in a.expand("paper")} & {r.run_id for r in b.expand("paper")}
+    assert len(shared) == 2 and len(b.expand("paper")) == 3
+    root = tmp_path / "results"
+    run_sweep(a, "paper", root=root, progress=False)
+    grid_file = tmp_path / "b.json"
+    grid_file.write_text(json.dumps(b_spec))
+    cmd = ["sweep", "plan", str(grid_file), "--profile", "paper", "--root", str(root), "--verbose"]
+    assert main(cmd) == 0
+    out = capsys.readouterr().out
+    assert "0 recorded in b, 2 to reuse from other grids' records (2 from a), 1 to train" in out
+    assert out.count("(reuse: a)") == 2
+    summary = run_sweep(b, "paper", root=root, progress=False)
+    assert summary["statuses"] == {"reused": 2, "completed": 1} and summary["reused"] == 2
+    store_b = ResultStore("b", root)
+    for run_id in shared:  # nothing trained: the log says so, and the values are grid a's
+        assert " start " not in store_b.log_path(run_id).read_text()
+    fa = load_results("a", root=root, on_corrupt="raise").set_index("run_id")
+    fb = load_results("b", root=root, on_corrupt="raise").set_index("run_id")
+    assert set(fb.index) == {r.run_id for r in b.expand("paper")}
+    assert (fb.loc[sorted(shared), "reused_from"] == "a").all() and (fb["grid"] == "b").all()
+    for col in ("NC1", "train_seconds", "recorded_at"):
+        assert fb.loc[sorted(shared), col].tolist() == fa.loc[sorted(shared), col].tolist()
+    ha = load_histories("a", root=root).set_index(["run_id", "epoch"]).sort_index()
+    hb = load_histories("b", root=root).set_index(["run_id", "epoch"]).sort_index()
+    assert hb.loc[sorted(shared), "NC0"].equals(ha.loc[sorted(shared), "NC0"])
+    # a third grid reusing b's copy names the grid that trained the run, and b's status is complete
+    c = Grid.from_dict({**b_spec, "name": "c"})
+    run_sweep(c, "paper", root=root, progress=False)
+    fc = load_results("c", root=root).set_index("run_id")
+    assert (fc.loc[sorted(shared), "reused_from"] == "a").all()
+    assert sweep_status(b, "paper", root=root)["counts"]["completed"] == 3
+
+
+def test_estimate_counts_each_run_once_at_its_recorded_seconds(tmp_path):
+    from nc_core.sweep import estimate
+
+    grid = Grid.from_dict(tiny_grid())
+    runs = grid.expand("paper")
+    root = tmp_path / "results"
+    assert estimate(runs, root=root)["unmeasured"] == len(runs)  # nothing recorded: nothing measured
+    run_sweep(grid, "paper", root=root, progress=False, max_runs=3)
+    finals = load_results(grid, root=root)
+    est = estimate(runs + runs, root=root)  # a run planned twice counts once
+    assert est["runs"] == len(runs) and (est["recorded"], est["scaled"]) == (3, len(runs) - 3)
+    recorded = float((finals["train_seconds"] + finals["metric_seconds"]).sum())
+    per_epoch = recorded / float(finals["epochs_completed"].sum())
+    rest = sum(r.config.epochs for r in runs if r.run_id not in set(finals["run_id"])) * per_epoch
+    assert est["measured_hours"] * 3600 == pytest.approx(recorded + rest)
+    assert est["per_epoch"][(grid.name, "paper")] == pytest.approx(per_epoch)

@@ -19,14 +19,13 @@ horizons into the numbers the training-length chapter shows:
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
-from ..data import get_spec
+from ..data import train_size
 from ..theory import row_sum_factors
 
 __all__ = [
@@ -49,24 +48,13 @@ PAIRS: dict[str, tuple[str, str]] = {
 }
 
 
-def _train_images(run: Mapping) -> int:
-    if run["dataset"] == "ufm":  # one free feature per sample: N from the run's data_kwargs (default 10,000)
-        kwargs = run.get("data_kwargs") or {}
-        return int((json.loads(kwargs) if isinstance(kwargs, str) else kwargs).get("num_samples", 10000))
-    spec = get_spec(str(run["dataset"]))
-    per_class = run.get("subset_per_class")
-    if per_class is None or (isinstance(per_class, float) and math.isnan(per_class)):
-        return spec.train_size
-    return int(per_class) * spec.num_classes
-
-
 def optimizer_steps(run: Mapping, epoch: int | None = None) -> int:
     """Optimizer steps after ``epoch`` epochs (default: the run's ``epochs``) of a run of an image dataset
     or of the UFM: ``epoch * ceil(n_train / batch_size)``, with ``n_train = subset_per_class * K`` (a
     balanced subset), the whole training set (the loader keeps the last, smaller batch), or the UFM's
-    ``num_samples``."""
+    ``num_samples`` (:func:`nc_core.data.train_size`)."""
     epochs = int(run["epochs"] if epoch is None else epoch)
-    return epochs * math.ceil(_train_images(run) / int(run["batch_size"]))
+    return epochs * math.ceil(train_size(run) / int(run["batch_size"]))
 
 
 def lr_per_step(run: Mapping, history: pd.DataFrame) -> np.ndarray:

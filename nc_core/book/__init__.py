@@ -1,6 +1,6 @@
 """The book pipeline: chapter notebooks, their scale profiles, and their papermill execution."""
 
-from .chapters import CHAPTERS, PROFILES, Chapter, get_chapter
+from .chapters import CHAPTERS, PROFILES, Chapter
 from .execute import GENERATED, execute_chapter
 from .parameters import check_parameters
 
@@ -11,5 +11,4 @@ __all__ = [
     "Chapter",
     "check_parameters",
     "execute_chapter",
-    "get_chapter",
 ]

@@ -12,7 +12,10 @@ a device-side minibatch loader, and synthetic datasets.
   ``data/imagenet``), streamed from disk through a ``DataLoader`` (:class:`FolderLoader`) with
   torchvision's standard transforms; :func:`check_image_folder` says whether the folders are there.
 * :func:`separable_data`, :func:`gaussian_classes`, :func:`ufm_indices` - synthetic data.
-* :data:`DATASETS` - name -> :class:`DatasetSpec` (folders, checksums, normalisation constants);
+* :func:`data_sizes` / :func:`train_size` - a run's training and test set sizes from its configuration (the
+  one home of that fact: the cost model and the optimizer-step counts ask it).
+* :data:`DATASETS` - name -> :class:`DatasetSpec` (folders, checksums, normalisation constants, sizes,
+  class names, display title); :data:`SYNTHETIC_SPECS` - how each generated dataset is sized;
   :data:`IMAGE_DATASETS` (of which :data:`FOLDER_DATASETS` are streamed) and :data:`SYNTHETIC_DATASETS` -
   the names a run can train on.
 """
@@ -32,7 +35,20 @@ from .folder import (
     load_image_folder,
 )
 from .loader import TensorLoader, epoch_permutation
-from .specs import DATASETS, FOLDER_DATASETS, IMAGE_DATASETS, DatasetSpec, canonical_name, get_spec
+from .specs import (
+    DATASETS,
+    DEFAULT_N_PER_CLASS,
+    FOLDER_DATASETS,
+    FOLDER_SIZES,
+    IMAGE_DATASETS,
+    SYNTHETIC_SPECS,
+    DatasetSpec,
+    SyntheticSpec,
+    canonical_name,
+    data_sizes,
+    get_spec,
+    train_size,
+)
 from .synthetic import SYNTHETIC_DATASETS, gaussian_classes, separable_data, separable_directions, ufm_indices
 
 __all__ = [
@@ -40,10 +56,13 @@ __all__ = [
     "CopyError",
     "CopyInfo",
     "DATASETS",
+    "DEFAULT_N_PER_CLASS",
     "FOLDER_DATASETS",
+    "FOLDER_SIZES",
     "IMAGE_DATASETS",
     "IMAGE_SIZE",
     "SYNTHETIC_DATASETS",
+    "SYNTHETIC_SPECS",
     "DatasetSpec",
     "DatasetStatus",
     "FetchError",
@@ -51,6 +70,7 @@ __all__ = [
     "FolderLoader",
     "FolderStatus",
     "ImageFolderData",
+    "SyntheticSpec",
     "TensorData",
     "TensorLoader",
     "active_copy",
@@ -59,6 +79,7 @@ __all__ = [
     "check_dataset",
     "check_image_folder",
     "copy_label",
+    "data_sizes",
     "default_steps",
     "default_workers",
     "epoch_permutation",
@@ -74,5 +95,6 @@ __all__ = [
     "normalise_images",
     "separable_data",
     "separable_directions",
+    "train_size",
     "ufm_indices",
 ]

@@ -1,5 +1,6 @@
 """The datasets the project knows: where their files live under the data root, their checksums,
-their normalisation constants and how to obtain them offline.
+their normalisation constants, their sizes (and those of the generated datasets: :func:`data_sizes`) and
+how to obtain them offline.
 
 Checksums (MD5 of the files exactly as torchvision reads them):
 
@@ -26,9 +27,26 @@ authors' code:
 
 from __future__ import annotations
 
+import json
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["DATASETS", "FOLDER_DATASETS", "IMAGE_DATASETS", "DatasetSpec", "canonical_name", "get_spec"]
+__all__ = [
+    "DATASETS",
+    "DEFAULT_N_PER_CLASS",
+    "FOLDER_DATASETS",
+    "FOLDER_SIZES",
+    "IMAGE_DATASETS",
+    "SYNTHETIC_SPECS",
+    "DatasetSpec",
+    "SyntheticSpec",
+    "canonical_name",
+    "data_sizes",
+    "get_spec",
+    "train_size",
+]
 
 
 @dataclass(frozen=True)
@@ -206,12 +224,113 @@ DATASETS: dict[str, DatasetSpec] = {
 }
 
 #: Image datasets read from an ImageFolder tree under the data root and streamed through a DataLoader
-#: (too large for memory; no checksums, nothing to fetch): see :mod:`nc_core.data.folder`.
-FOLDER_DATASETS: tuple[str, ...] = ("imagenet",)
+#: (too large for memory; no checksums, nothing to fetch; see :mod:`nc_core.data.folder`): name ->
+#: (training images, test images, classes) of the full dataset (ImageNet-1K: its validation split is the
+#: test set).
+FOLDER_SIZES: dict[str, tuple[int, int, int]] = {"imagenet": (1_281_167, 50_000, 1000)}
+FOLDER_DATASETS: tuple[str, ...] = tuple(FOLDER_SIZES)
 
 #: The image datasets a run can train on (files under the data root): the in-memory ones of
 #: :data:`DATASETS`, then the streamed ones of :data:`FOLDER_DATASETS`.
 IMAGE_DATASETS: tuple[str, ...] = tuple(DATASETS) + FOLDER_DATASETS
+
+
+@dataclass(frozen=True)
+class SyntheticSpec:
+    """How a generated dataset (:mod:`nc_core.data.synthetic`) is sized by a run's ``data_kwargs``.
+
+    Attributes:
+        key: the dataset name a run gives (``RunConfig.dataset``).
+        title: human-readable name.
+        per_class: ``True``: ``n_per_class`` samples of each of ``num_classes`` classes (default
+            ``subset_per_class``, else :data:`DEFAULT_N_PER_CLASS`), and a test set drawn the same way;
+            ``False``: ``num_samples`` samples in all and no test set (the UFM, whose inputs are the indices
+            of its free features: there is no unseen sample to test on).
+        default_num_samples: ``num_samples`` of a record that does not give it (the UFM: the paper's
+            N = 10,000, Appendix D.4.2); ``None``: it must be given.
+    """
+
+    key: str
+    title: str
+    per_class: bool
+    default_num_samples: int | None = None
+
+    @property
+    def has_test_set(self) -> bool:
+        """Whether the dataset has a test set (only the per-class ones do)."""
+        return self.per_class
+
+
+#: The generated datasets (their names are :data:`nc_core.data.SYNTHETIC_DATASETS`), keyed by name.
+SYNTHETIC_SPECS: dict[str, SyntheticSpec] = {
+    "separable": SyntheticSpec("separable", "separable classes", per_class=True),
+    "gaussian": SyntheticSpec("gaussian", "Gaussian classes", per_class=True),
+    "ufm": SyntheticSpec("ufm", "UFM", per_class=False, default_num_samples=10_000),
+}
+#: Samples per class of a per-class synthetic dataset when neither ``n_per_class`` nor ``subset_per_class``
+#: is given.
+DEFAULT_N_PER_CLASS = 100
+
+
+def _field(run: Any, name: str) -> Any:
+    """Field ``name`` of a RunConfig (an attribute) or of a record (a mapping; a missing number -- NaN,
+    ``pd.NA`` -- reads as ``None``, a JSON string holding a mapping as that mapping)."""
+    value = run.get(name) if isinstance(run, Mapping) else getattr(run, name, None)
+    if value is None or type(value).__name__ == "NAType":  # pandas' missing value, without importing pandas
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, str) and name.endswith("_kwargs"):
+        return json.loads(value) if value else {}
+    return value
+
+
+def data_sizes(run: Any) -> tuple[int, int]:
+    """``(training samples, test samples)`` of the data a run trains and is measured on, from its
+    configuration alone: ``run`` is a :class:`~nc_core.train.RunConfig` or a record as a mapping (a row of
+    ``load_results``; ``data_kwargs`` may be its JSON text).
+
+    * image datasets (:data:`DATASETS`, :data:`FOLDER_SIZES`): the whole training and test sets, or with
+      ``subset_per_class`` a balanced subset of ``subset_per_class * K`` of each (at most the whole set);
+    * synthetic datasets (:data:`SYNTHETIC_SPECS`): per class, ``n_per_class`` (default
+      ``subset_per_class``, else :data:`DEFAULT_N_PER_CLASS`) times ``num_classes`` for training and test
+      alike; the UFM ``num_samples`` (default :attr:`SyntheticSpec.default_num_samples`) and no test set.
+
+    This is the one home of a run's data size: the cost model (``sweep plan``) and the optimizer-step count
+    of the training-length analysis both ask it.
+
+    Raises:
+        ValueError: an unknown dataset, or a synthetic one without the ``data_kwargs`` that size it.
+    """
+    name = str(_field(run, "dataset")).lower()
+    if name not in FOLDER_SIZES and name not in SYNTHETIC_SPECS:
+        name = canonical_name(name)  # any spelling of an in-memory image dataset; raises for an unknown name
+    per_class = _field(run, "subset_per_class")
+    if name in DATASETS or name in FOLDER_SIZES:
+        n_train, n_test, k = (
+            (DATASETS[name].train_size, DATASETS[name].test_size, DATASETS[name].num_classes)
+            if name in DATASETS
+            else FOLDER_SIZES[name]
+        )
+        if per_class is None:
+            return n_train, n_test
+        return min(n_train, int(per_class) * k), min(n_test, int(per_class) * k)
+    kw = dict(_field(run, "data_kwargs") or {})
+    spec = SYNTHETIC_SPECS[name]
+    if not spec.per_class:
+        n = kw.get("num_samples", spec.default_num_samples)
+        if n is None:
+            raise ValueError(f"dataset {name!r} is sized by data_kwargs 'num_samples'; the run gives {kw}")
+        return int(n), 0
+    if "num_classes" not in kw:
+        raise ValueError(f"dataset {name!r} is sized by data_kwargs 'num_classes'; the run gives {kw}")
+    n = int(kw.get("n_per_class", per_class or DEFAULT_N_PER_CLASS)) * int(kw["num_classes"])
+    return n, n
+
+
+def train_size(run: Any) -> int:
+    """The number of training samples of a run (a RunConfig or a record mapping): ``data_sizes(run)[0]``."""
+    return data_sizes(run)[0]
 
 
 def canonical_name(name: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -73,6 +73,16 @@ class FeatureClassifier(nn.Module):
         self.num_classes = check_positive_int(num_classes, "num_classes")
         self.backbone = backbone
         self.classifier = nn.Linear(self.feature_dim, self.num_classes, bias=bias)
+
+    @classmethod
+    def data_arguments(cls, in_channels: int, data: Any = None) -> dict[str, Any]:
+        """The constructor arguments this model takes from its data, not from its configuration: what
+        differs between models in how they meet their inputs lives here, with each model. Image models take
+        the images' ``in_channels``; :class:`~nc_core.models.MLP` and :class:`~nc_core.models.UFM` override
+        this. ``data``: the training set (anything with ``input_shape`` and ``len``), when there is one.
+        Arguments given explicitly (a run's ``model_kwargs``) take precedence (:func:`make_model`)."""
+        del data
+        return {"in_channels": in_channels}
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Penultimate-layer features ``h`` of shape ``(B, p)``."""

@@ -12,15 +12,20 @@ from .resnet50 import ResNet50
 from .ufm import UFM
 from .vit import ViT
 
-__all__ = ["MODEL_NAMES", "make_model"]
+__all__ = ["MODELS", "MODEL_NAMES", "make_model"]
 
+#: The model classes by name (case-insensitive in :func:`make_model`).
+MODELS: dict[str, type[FeatureClassifier]] = {
+    "resnet9": ResNet9, "vgg9": VGG9, "mlp": MLP, "ufm": UFM, "vit": ViT, "resnet50": ResNet50,
+}  # fmt: skip
 #: Names accepted by :func:`make_model` (case-insensitive).
-MODEL_NAMES: tuple[str, ...] = ("resnet9", "vgg9", "mlp", "ufm", "vit", "resnet50")
+MODEL_NAMES: tuple[str, ...] = tuple(MODELS)
 
 
 def make_model(
-    name: str, *, num_classes: int = 10, in_channels: int = 3, width: float = 1.0, **kwargs: Any
-) -> FeatureClassifier:
+    name: str, *, num_classes: int = 10, in_channels: int = 3, width: float = 1.0, data: Any = None,
+    **kwargs: Any,
+) -> FeatureClassifier:  # fmt: skip
     """Build a :class:`FeatureClassifier` by name.
 
     Args:
@@ -30,6 +35,9 @@ def make_model(
             models; for ``"mlp"`` without ``in_features`` it sets ``in_features = in_channels * 32 * 32``;
             ignored by ``"ufm"``.
         width: width multiplier (> 0) scaling channel / feature counts.
+        data: the training set, when the model is built for one: the arguments a model takes from its data
+            (:meth:`FeatureClassifier.data_arguments`: the MLP's ``in_features`` of vector inputs, the UFM's
+            ``num_samples``) come from it unless given in ``kwargs``.
         **kwargs: model-specific arguments: ``"mlp"``: ``in_features``, ``hidden``; ``"ufm"``:
             ``num_samples``, ``feature_dim``, ``init_std``, ``bias``; ``"vit"``: ``image_size``,
             ``patch_size``, ``hidden``, ``depth``, ``num_heads``, ``mlp_ratio``, ``final_norm``,
@@ -40,27 +48,17 @@ def make_model(
             model does not take.
     """
     key = name.strip().lower() if isinstance(name, str) else name
-    if key not in MODEL_NAMES:
+    if key not in MODELS:
         raise ValueError(f"unknown model {name!r}; valid names: {', '.join(MODEL_NAMES)}")
     width = check_width(width)
     check_positive_int(num_classes, "num_classes")
     check_positive_int(in_channels, "in_channels")
-    cls = {"resnet9": ResNet9, "vgg9": VGG9, "mlp": MLP, "ufm": UFM, "vit": ViT, "resnet50": ResNet50}[key]
+    cls = MODELS[key]
     accepted = set(inspect.signature(cls).parameters) - {"num_classes", "in_channels", "width"}
     if unknown := sorted(set(kwargs) - accepted):
         raise ValueError(
             f"model {key!r} does not take {unknown}; its arguments: {', '.join(sorted(accepted)) or 'none'}"
         )
-    if key == "resnet9":
-        return ResNet9(num_classes=num_classes, in_channels=in_channels, width=width, **kwargs)
-    if key == "resnet50":
-        return ResNet50(num_classes=num_classes, in_channels=in_channels, width=width, **kwargs)
-    if key == "vgg9":
-        return VGG9(num_classes=num_classes, in_channels=in_channels, width=width, **kwargs)
-    if key == "mlp":
-        if kwargs.get("in_features") is None:
-            kwargs["in_features"] = in_channels * 32 * 32
-        return MLP(num_classes=num_classes, width=width, **kwargs)
-    if key == "ufm":
-        return UFM(num_classes=num_classes, width=width, **kwargs)
-    return ViT(num_classes=num_classes, in_channels=in_channels, width=width, **kwargs)
+    derived = cls.data_arguments(in_channels, data)
+    given = {k: v for k, v in kwargs.items() if not (v is None and k in derived)}  # None: from the data
+    return cls(num_classes=num_classes, width=width, **{**derived, **given})

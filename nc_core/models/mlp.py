@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -67,3 +68,10 @@ class MLP(FeatureClassifier):
         self.in_features = in_features
         self.hidden = scaled
         self.width = width
+
+    @classmethod
+    def data_arguments(cls, in_channels: int, data: Any = None) -> dict[str, Any]:
+        """``in_features``: the dimension of vector inputs (``data`` of input shape ``(d,)``), else the
+        ``in_channels * 32 * 32`` elements of a 32x32 image."""
+        shape = tuple(getattr(data, "input_shape", ()))
+        return {"in_features": int(shape[0]) if len(shape) == 1 else in_channels * 32 * 32}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 from torch import nn
@@ -57,6 +58,13 @@ class UFM(FeatureClassifier):
         self.num_samples = num_samples
         self.init_std = std
         self.width = width
+
+    @classmethod
+    def data_arguments(cls, in_channels: int, data: Any = None) -> dict[str, Any]:
+        """``num_samples``: one free feature per training sample (``len(data)``); the inputs are sample
+        indices, so ``in_channels`` plays no part."""
+        del in_channels
+        return {} if data is None else {"num_samples": len(data)}
 
     @property
     def H(self) -> nn.Parameter:

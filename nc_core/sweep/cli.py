@@ -4,6 +4,7 @@ Examples::
 
     python -m nc_core sweep list
     python -m nc_core sweep plan main --profile paper
+    python -m nc_core sweep plan all --profile cpu --fresh
     python -m nc_core sweep run fig4_heatmap --profile cpu
     python -m nc_core sweep run main --profile smoke --backend ray --ray-num-cpus 2
     python -m nc_core sweep run main --profile paper --backend ray --ray-address auto \
@@ -20,11 +21,21 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from .grids import PROFILE_NAMES, get_grid, grid_names
-from .runner import BACKENDS, check_datasets, check_ray_request, check_runnable, estimate, run_sweep
+from ..profiles import PROFILES
+from .grids import get_grid, grid_names
+from .runner import (
+    BACKENDS,
+    check_datasets,
+    check_ray_request,
+    check_runnable,
+    estimate,
+    reusable_runs,
+    run_sweep,
+)
 from .store import DEFAULT_ROOT, STATES, ResultStore, prune, sweep_status, unplanned_records
 
 __all__ = ["register"]
@@ -51,15 +62,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     def common(p: argparse.ArgumentParser, profile_default: str | None) -> None:
         p.add_argument("grid", metavar="GRID", help="grid name or grid file (.json / .yaml)")
         p.add_argument("--profile", default=profile_default, required=profile_default is None,
-                       help=f"one of {', '.join(PROFILE_NAMES)}" + (f" (default: {profile_default})"
+                       help=f"one of {', '.join(PROFILES)}" + (f" (default: {profile_default})"
                                                                     if profile_default else ""))  # fmt: skip
         p.add_argument("--where", action="append", type=_where_item, default=[], metavar="FIELD=V1[,V2..]",
                        help="only the runs whose RunConfig FIELD takes one of these values (repeatable), "
                        "e.g. --where model=vgg9 --where dataset=mnist,fashionmnist")  # fmt: skip
 
-    plan = sub.add_parser("plan", help="how many runs a grid has at a profile and what they cost")
+    plan = sub.add_parser(
+        "plan", help="how many runs a grid has at a profile, what it reuses and what they cost"
+    )
     common(plan, None)
     plan.add_argument("--verbose", action="store_true", help="also list the runs")
+    plan.add_argument("--root", default=DEFAULT_ROOT,
+                      help=f"results root whose records are reused and measured (default: {DEFAULT_ROOT})")
+    plan.add_argument("--data-root", default="data", help="dataset root, for runs on an imported copy")
+    plan.add_argument("--fresh", action="store_true",
+                      help="GRID 'all': the cost of training every runnable grid anew into an empty store, "
+                      "each distinct run once, at the measured per-run costs")  # fmt: skip
     plan.set_defaults(handler=_cmd_plan)
 
     run = sub.add_parser("run", help="run the pending runs of a grid (finished ones are skipped)")
@@ -147,10 +166,10 @@ def _error(err: Exception) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    print(f"{'grid':<20} v  " + "".join(f"{p:>8}" for p in PROFILE_NAMES) + "  source / notes")
+    print(f"{'grid':<20} v  " + "".join(f"{p:>8}" for p in PROFILES) + "  source / notes")
     for name in grid_names():
         g = get_grid(name)
-        counts = "".join(f"{len(g.expand(p)):>8}" for p in PROFILE_NAMES)
+        counts = "".join(f"{len(g.expand(p)):>8}" for p in PROFILES)
         print(f"{name:<20} {g.version}  {counts}  {g.source}")
         print(f"{'':<24}{g.title}")
         for choice in g.choices:
@@ -160,14 +179,46 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_plan_fresh(args: argparse.Namespace) -> int:
+    """Every runnable grid at the profile, each distinct run once (grid order: the first grid trains it)."""
+    seen: set[str] = set()
+    total: list[Any] = []
+    print(f"{'grid':<20}{'runs':>6}{'new':>6}  {'s/run (measured)':>17}  {'process-hours':>13}")
+    for name in grid_names():
+        g = get_grid(name)
+        if not g.runnable:
+            continue
+        runs = g.expand(args.profile, None, args.data_root)
+        new = [r for r in runs if r.run_id not in seen]
+        seen.update(r.run_id for r in runs)
+        est = estimate(new, root=args.root)
+        rate = est["measured_hours"] * 3600 / max(1, est["recorded"] + est["scaled"])
+        print(f"{name:<20}{len(runs):>6}{len(new):>6}  {rate:>17,.0f}  {est['measured_hours']:>13,.2f}"
+              + (f"  ({est['unmeasured']} runs unmeasured)" if est["unmeasured"] else ""))  # fmt: skip
+        total += new
+    est = estimate(total, root=args.root)
+    hours = est["measured_hours"]
+    print(f"FRESH at {args.profile}: {est['runs']:,} distinct runs, {hours:,.2f} process-hours measured "
+          f"({est['recorded']} from their own records, {est['scaled']} at their grid's measured s/epoch, "
+          f"{est['unmeasured']} unmeasured); about {hours / 2:,.2f} h on 2 cores")  # fmt: skip
+    return 0
+
+
 def _cmd_plan(args: argparse.Namespace) -> int:
+    if args.fresh:
+        if args.grid != "all":
+            return _error(ValueError("--fresh plans every grid: give GRID as 'all'"))
+        return _cmd_plan_fresh(args)
     try:
         g = get_grid(args.grid)
-        runs = g.expand(args.profile, _where(args.where))
+        runs = g.expand(args.profile, _where(args.where), args.data_root)
     except ValueError as err:
         return _error(err)
     prof = g.profile(args.profile)
-    est = estimate(runs)
+    est = estimate(runs, root=args.root)
+    store = ResultStore(g.name, Path(args.root))
+    done = sum(store.record_state(r.run_id)[0] in ("completed", "diverged") for r in runs)
+    reuse = reusable_runs(runs, root=args.root)
     print(f"grid {g.name} v{g.version} ({g.source}) at profile {args.profile}: {est['runs']:,} runs, "
           f"{est['epochs']:,} epochs in total")  # fmt: skip
     print(f"profile: {prof['note']}")
@@ -180,8 +231,19 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             f"  block {block.name}: {n} runs; axes "
             + ", ".join(f"{a} ({len(v)})" for a, v in block.axes.items())
         )
+    print(f"under {args.root}: {done} recorded in {g.name}, {len(reuse)} to reuse from other grids' records"
+          + (f" ({', '.join(f'{n} from {o}' for o, n in sorted(Counter(reuse.values()).items()))})" if reuse
+             else "") + f", {len(runs) - done - len(reuse)} to train")  # fmt: skip
+    per_epoch = est["per_epoch"].get((g.name, args.profile))
+    if per_epoch is not None:
+        per_run = per_epoch * est["epochs"] / est["runs"]
+        print(f"measured: {per_epoch:,.2f} s per epoch per run ({per_run:,.0f} s per run) over the "
+              f"{est['recorded']} recorded runs; all {est['runs']} runs: {est['measured_hours']:,.2f} "
+              "process-hours (records' train_seconds + metric_seconds)")  # fmt: skip
+    else:
+        print(f"measured: no record of {g.name} at {args.profile} under {args.root}")
     print(f"estimated cost: {est['gpu_hours']:,.2f} GPU-hours on one H100, "
-          f"{est['cpu_hours']:,.2f} hours on a 2-core CPU")  # fmt: skip
+          f"{est['cpu_hours']:,.2f} hours on a 2-core CPU (the cost model below)")  # fmt: skip
     print(f"how: {est['method']}")
     if g.requires:
         print(f"NOT RUNNABLE here: needs {g.requires}")
@@ -189,7 +251,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         for r in runs:
             c = r.config
             print(f"  {r.run_id}  {c.model}/{c.dataset}/{c.optimizer} lr={c.lr:g} momentum={c.momentum:g} "
-                  f"wd={c.weight_decay:g} epochs={c.epochs}")  # fmt: skip
+                  f"wd={c.weight_decay:g} epochs={c.epochs}"
+                  + (f"  (reuse: {reuse[r.run_id]})" if r.run_id in reuse else ""))  # fmt: skip
     return 0
 
 
@@ -199,7 +262,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     try:
         g = get_grid(args.grid)
         check_runnable(g)
-        check_datasets(g.expand(args.profile, _where(args.where), args.data_root), args.data_root)
+        runs = g.expand(args.profile, _where(args.where), args.data_root)
+        check_datasets(runs, args.data_root)
         # before any run starts: the grid folder and its logs, claims, checkpoints and failure markers
         ResultStore(g.name, Path(args.root)).check_writable()
         if args.backend == "ray":
@@ -210,13 +274,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
             workers=args.workers, device=args.device, max_runs=args.max_runs,
             retry_diverged=args.retry_diverged, ray_address=args.ray_address, ray_num_cpus=args.ray_num_cpus,
             cpus_per_run=args.cpus_per_run, runs_per_gpu=args.runs_per_gpu, threads=args.threads,
-            progress=not args.no_progress, where=_where(args.where),
+            progress=not args.no_progress, runs=runs,
         )  # fmt: skip
     except ValueError as err:
         return _error(err)
     ran = ", ".join(f"{v} {k}" for k, v in summary["statuses"].items()) or "nothing"
     print(f"{g.name}/{args.profile}: {summary['planned']} planned, {summary['skipped']} already done, "
-          f"ran {summary['ran']} of {summary['todo']} to do ({ran}) -> {args.root}/{g.name}")  # fmt: skip
+          f"ran {summary['ran']} of {summary['todo']} to do ({ran}; 'reused': copied from another grid's "
+          f"record of the same run) -> {args.root}/{g.name}")  # fmt: skip
     return 1 if summary["statuses"].get("failed") else 0
 
 

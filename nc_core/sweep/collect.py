@@ -67,8 +67,9 @@ def collect(
 ) -> GridResults:
     """Train the runs of ``grid`` at ``profile`` (optionally a ``where`` slice) that are not in the store
     (when ``run_missing``; ``workers`` processes of one torch thread, capped at the CPU count, the sweep's
-    own output kept out of the page), then load the records of exactly the planned runs: the one call a
-    book page makes for its runs.
+    own output kept out of the page; a run another grid recorded is copied, not trained), then load the
+    records of exactly the planned runs: the one call a book page makes for its runs. The grid is resolved
+    and expanded once, here, and its planned runs are passed on to :func:`~nc_core.sweep.run_sweep`.
 
     With ``record`` (the default), the loaded runs are noted for the book's status page
     (:func:`nc_core.book.status.record_runs`: while ``python -m nc_core book execute`` runs the page; a
@@ -84,11 +85,13 @@ def collect(
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             summary = run_sweep(
                 g, profile, root=root, data_root=data_root, workers=max(1, min(workers, os.cpu_count() or 1)),
-                threads=1, progress=False, where=where,
+                threads=1, progress=False, runs=planned,
             )  # fmt: skip
+        copied = summary["reused"]
         message = (
             f"grid {g.name} v{g.version} at profile {profile!r}: {len(planned)} runs planned, "
-            f"{summary['skipped']} reused from the store, {summary['ran']} trained now"
+            f"{summary['skipped']} reused from the store, {summary['ran'] - copied} trained now"
+            + (f", {copied} copied from other grids' records of the same runs" if copied else "")
         )
     else:
         message = f"grid {g.name} v{g.version} at profile {profile!r}: {len(planned)} runs planned"

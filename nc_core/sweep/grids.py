@@ -77,6 +77,8 @@ DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
         "note": "CI scale: width 1/16, 20 samples per class, 2 epochs, 1-2 values per axis",
     },
 }
+#: The profile names: :data:`nc_core.profiles.PROFILES` itself (their one registry), re-exported for callers
+#: that import it from here (notebooks/imagenet.ipynb).
 PROFILE_NAMES: tuple[str, ...] = PROFILES
 assert set(DEFAULT_PROFILES) == set(PROFILES), "every profile needs its default scale"
 
@@ -241,10 +243,8 @@ class Grid:
             blocks.append(Block(bname, bfixed, axes))
         profiles: dict[str, dict[str, Any]] = {}
         own = dict(spec.get("profiles") or {})
-        if unknown := set(own) - set(PROFILE_NAMES):
-            raise ValueError(
-                f"grid {name!r}: unknown profiles {sorted(unknown)}; profiles are {PROFILE_NAMES}"
-            )
+        if unknown := set(own) - set(PROFILES):
+            raise ValueError(f"grid {name!r}: unknown profiles {sorted(unknown)}; profiles are {PROFILES}")
         for pname, default in DEFAULT_PROFILES.items():
             mine = dict(own.get(pname) or {})
             if pname == "gpu" and not mine:  # the cpu profile's grid points, at the gpu profile's scale
@@ -277,7 +277,7 @@ class Grid:
             fixed=fixed, blocks=tuple(blocks), profiles=profiles, choices=tuple(spec.get("choices") or ()),
             requires=spec.get("requires"), spec=dict(spec),
         )  # fmt: skip
-        for pname in PROFILE_NAMES:  # expands and validates every run of every profile
+        for pname in PROFILES:  # expands and validates every run of every profile
             grid.expand(pname)
         return grid
 

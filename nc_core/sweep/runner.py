@@ -12,16 +12,18 @@ import threading
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+import pyarrow as pa
 from tqdm.auto import tqdm
 
 from ..atomic import atomic_write, remove_stale_temporaries
-from ..data import IMAGE_DATASETS, active_copy, check_dataset
+from ..data import IMAGE_DATASETS, active_copy, check_dataset, data_sizes
 from ..provenance import git_commit
 from ..train.config import RunConfig
 from ..train.schedule import MetricSchedule
@@ -35,6 +37,8 @@ __all__ = [
     "check_runnable",
     "estimate",
     "pending_runs",
+    "recorded_seconds",
+    "reusable_runs",
     "run_one",
     "run_sweep",
 ]
@@ -109,8 +113,11 @@ def run_one(
     record (:meth:`ResultStore.record_state`) is set aside (:meth:`ResultStore.set_aside`) and the run
     trained again. A record that cannot be read (no permission) is never replaced: the run fails naming it.
 
+    A run that another grid under ``root`` recorded already (the same run id) is not trained: that record
+    is copied into this grid's store with its provenance (:meth:`ResultStore.adopt`; status ``"reused"``).
+
     Returns:
-        ``{"run_id", "status" ("completed" | "diverged" | "failed"), "seconds", "error"?, ...}``.
+        ``{"run_id", "status" ("completed" | "diverged" | "reused" | "failed"), "seconds", "error"?, ...}``.
     """
     import torch
 
@@ -151,12 +158,29 @@ def _run_one(
                 return {"run_id": run_id, "status": "done elsewhere", "seconds": 0.0}
             aside = store.set_aside(run_id) if state == "corrupt" else []
             note = f"corrupt record ({detail}) set aside as {', '.join(map(str, aside))}" if aside else ""
+            source = store.find_elsewhere(run_id, dataset_version(config), retry_diverged=retry_diverged)
+            if source is not None:  # another grid recorded this very run: its record serves, nothing trains
+                return _reuse(planned, store, source, note)
             return _train_and_record(planned, store, config, data_root, note)
     except (OSError, ValueError) as err:  # an unreadable record, a folder that cannot be written, a full disk
         return _failed(run_id, f"{type(err).__name__}: {err}")
     finally:
         with contextlib.suppress(OSError):
             store.release(run_id)
+
+
+def _reuse(planned: PlannedRun, store: ResultStore, source: ResultStore, note: str = "") -> dict[str, Any]:
+    """Record ``planned`` from ``source``'s record of the same run (:meth:`ResultStore.adopt`), logged."""
+    run_id = planned.run_id
+    store.log_path(run_id).parent.mkdir(parents=True, exist_ok=True)
+    with open(store.log_path(run_id), "a") as log:
+        if note:
+            _log(log, note)
+        store.adopt(planned, source)
+        store.checkpoint_path(run_id).unlink(missing_ok=True)
+        store.failed_path(run_id).unlink(missing_ok=True)
+        _log(log, f"reused {run_id} from grid {source.grid} ({source.final_path(run_id)}): nothing trained")
+    return {"run_id": run_id, "status": "reused", "seconds": 0.0, "source": source.grid}
 
 
 def _train_and_record(
@@ -219,19 +243,20 @@ def _train_and_record(
 
 
 def pending_runs(
-    grid: Grid, profile: str, *, root: str | os.PathLike[str] = DEFAULT_ROOT, retry_diverged: bool = False,
-    where: Mapping[str, Iterable[Any]] | None = None, data_root: str | os.PathLike[str] | None = None,
-) -> tuple[list[PlannedRun], dict[str, int], dict[str, str]]:  # fmt: skip
-    """The runs of ``grid`` at ``profile`` (``where``, ``data_root``: see :meth:`Grid.expand`) still to do,
-    the state counts, and problems (run id -> detail).
+    runs: Sequence[PlannedRun], *, root: str | os.PathLike[str] = DEFAULT_ROOT, retry_diverged: bool = False
+) -> tuple[list[PlannedRun], dict[str, int], dict[str, str]]:
+    """Of ``runs`` (the planned runs of one grid, as :meth:`Grid.expand` gives them), those still to do, the
+    state counts, and problems (run id -> detail).
 
     Done are completed runs and diverged ones (unless ``retry_diverged``); corrupt, stale
     (other dataset version), failed, interrupted and new runs are to do.
     """
-    store = ResultStore(grid.name, Path(root))
+    if not runs:
+        return [], {}, {}
+    store = ResultStore(runs[0].grid, Path(root))
     todo, counts, problems = [], Counter(), {}
     skip = {"completed"} | (set() if retry_diverged else {"diverged"})
-    for run in grid.expand(profile, where, data_root):
+    for run in runs:
         state, detail = store.record_state(run.run_id, dataset_version(run.config))
         counts[state] += 1
         if detail:
@@ -241,6 +266,23 @@ def pending_runs(
         elif state in ("completed", "diverged"):  # killed between writing the record and cleaning up
             store.checkpoint_path(run.run_id).unlink(missing_ok=True)
     return todo, dict(counts), problems
+
+
+def reusable_runs(
+    runs: Iterable[PlannedRun], *, root: str | os.PathLike[str] = DEFAULT_ROOT, retry_diverged: bool = False
+) -> dict[str, str]:
+    """Run id -> the grid whose record of that run (:meth:`ResultStore.find_elsewhere`) a sweep of ``runs``
+    reuses instead of training it, for the runs without a done record in their own grid's store."""
+    out = {}
+    for run in runs:
+        store = ResultStore(run.grid, Path(root))
+        version = dataset_version(run.config)
+        if store.record_state(run.run_id, version)[0] in ("completed", "diverged"):
+            continue
+        source = store.find_elsewhere(run.run_id, version, retry_diverged=retry_diverged)
+        if source is not None:
+            out[run.run_id] = source.grid
+    return out
 
 
 #: Seconds to wait for a TCP connection to a Ray cluster's address before calling it unreachable.
@@ -385,8 +427,11 @@ def run_sweep(
     threads: int | None = None,
     progress: bool = True,
     where: Mapping[str, Iterable[Any]] | None = None,
+    runs: Sequence[PlannedRun] | None = None,
 ) -> dict[str, Any]:
-    """Run the pending runs of ``grid`` at ``profile``; every run writes its own record.
+    """Run the pending runs of ``grid`` at ``profile``; every run writes its own record, and a run another
+    grid under ``root`` recorded already is not trained but reuses that record (status ``"reused"``,
+    :meth:`ResultStore.adopt`; not counted against ``max_runs``).
 
     Everything is validated first (grid, profile, backend, device, datasets); then the runs that are
     not done (see :func:`pending_runs`) run, at most ``max_runs`` of them.
@@ -399,9 +444,11 @@ def run_sweep(
         threads: torch CPU threads per run (local backend; Ray tasks use ``cpus_per_run``).
         where: run only a slice of the grid, e.g. ``{"model": ["vgg9"], "dataset": ["mnist"]}`` (see
             :meth:`Grid.expand`).
+        runs: the planned runs, when the caller has expanded the grid already (``grid.expand(profile,
+            where, data_root)``: :func:`~nc_core.sweep.collect`, the command line); ``where`` is then unused.
 
     Returns:
-        ``{"planned", "skipped", "todo", "ran", "statuses": {status: n}, "problems"}``.
+        ``{"planned", "skipped", "todo", "ran", "reused", "statuses": {status: n}, "problems"}``.
 
     Raises:
         ValueError: invalid grid / profile / backend / device, a grid that needs what the project
@@ -409,7 +456,7 @@ def run_sweep(
     """
     g = get_grid(grid)
     check_runnable(g)
-    runs = g.expand(profile, where, data_root)
+    runs = list(runs) if runs is not None else g.expand(profile, where, data_root)
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
     if device not in ("cpu", "cuda"):
@@ -430,12 +477,13 @@ def run_sweep(
             print(f"removed the stale temporary file {tmp}", flush=True)
     # every record of this sweep names the code it started with, whatever happens to the tree meanwhile
     os.environ.setdefault("NC_CORE_GIT_COMMIT", git_commit())
-    todo, counts, problems = pending_runs(
-        g, profile, root=root, retry_diverged=retry_diverged, where=where, data_root=data_root
-    )
+    todo, counts, problems = pending_runs(runs, root=root, retry_diverged=retry_diverged)
     for run_id, detail in problems.items():
         if detail.startswith(("corrupt", "stale")):
             print(f"warning: {run_id} {detail}; it will be rerun", flush=True)
+    reuse = reusable_runs(todo, root=root, retry_diverged=retry_diverged)
+    first = [r for r in todo if r.run_id in reuse]  # copied in this process, before anything trains
+    todo = [r for r in todo if r.run_id not in reuse]
     if max_runs is not None:
         todo = todo[:max_runs]
     # absolute paths: Ray workers and pool processes need not share this working directory
@@ -446,7 +494,7 @@ def run_sweep(
         "retry_diverged": retry_diverged,
     }
     statuses: Counter[str] = Counter()
-    bar = tqdm(total=len(todo), desc=f"{g.name}/{profile}", unit="run", disable=not progress)
+    bar = tqdm(total=len(first) + len(todo), desc=f"{g.name}/{profile}", unit="run", disable=not progress)
 
     def on_done(out: dict[str, Any]) -> None:
         statuses[out["status"]] += 1
@@ -456,6 +504,8 @@ def run_sweep(
         bar.set_postfix({k: v for k, v in statuses.items()})
 
     try:
+        for run in first:
+            on_done(run_one(run, threads=threads, **kwargs))
         if not todo:
             pass
         elif backend == "ray":
@@ -476,8 +526,9 @@ def run_sweep(
     finally:
         bar.close()
     done = counts.get("completed", 0) + (0 if retry_diverged else counts.get("diverged", 0))
-    return {"planned": len(runs), "skipped": done, "todo": len(todo), "ran": sum(statuses.values()),
-            "statuses": dict(statuses), "problems": problems}  # fmt: skip
+    return {"planned": len(runs), "skipped": done, "todo": len(first) + len(todo),
+            "ran": sum(statuses.values()), "reused": statuses.get("reused", 0), "statuses": dict(statuses),
+            "problems": problems}  # fmt: skip
 
 
 # -- cost model ------------------------------------------------------------------------------------------
@@ -496,14 +547,6 @@ CPU_B = (1 / 1600 - CPU_A) * 64
 MODEL_FACTORS = {"resnet9": 1.0, "vgg9": 1.0, "vit": 2.0, "mlp": 0.02, "ufm": 0.02, "resnet50": 7.5}
 #: Fixed cost per run (measured: loading FashionMNIST into tensors ~2.4 s on the CPU; model setup).
 RUN_OVERHEAD_SECONDS = 3.0
-#: dataset -> (training images, test images, classes)
-_SIZES = {
-    "mnist": (60_000, 10_000, 10),
-    "fashionmnist": (60_000, 10_000, 10),
-    "cifar10": (50_000, 10_000, 10),
-    "imagenet": (1_281_167, 50_000, 1000),
-}
-
 ESTIMATE_METHOD = (
     "seconds/run = epochs x train images x s/image "
     "+ measured epochs x (train + test images) x s/image(eval). "
@@ -515,41 +558,86 @@ ESTIMATE_METHOD = (
 )
 
 
-def _data_sizes(config: Any) -> tuple[int, int]:
-    name = config.dataset
-    kw = config.data_kwargs
-    if name in _SIZES:
-        n_train, n_test, k = _SIZES[name]
-        if config.subset_per_class:
-            return min(n_train, config.subset_per_class * k), min(n_test, config.subset_per_class * k)
-        return n_train, n_test
-    if name == "ufm":
-        return int(kw.get("num_samples", 10_000)), 0
-    n = int(kw.get("n_per_class", config.subset_per_class or 100)) * int(kw.get("num_classes", 10))
-    return n, n
+def recorded_seconds(grid: str, *, root: str | os.PathLike[str] = DEFAULT_ROOT) -> pd.DataFrame:
+    """What each stored run of ``grid`` under ``root`` cost: one row per readable final record with
+    ``run_id``, ``profile``, ``epochs_completed`` and ``seconds`` (its ``train_seconds + metric_seconds``:
+    process seconds of that run, at the threads and load it ran under). Unreadable records are skipped
+    (an estimate, not a check: ``sweep status`` names them)."""
+    store = ResultStore(grid, Path(root))
+    rows = []
+    for run_id in store.run_ids():
+        try:
+            rec = pd.read_parquet(store.final_path(run_id))
+        except (OSError, ValueError, pa.ArrowException):
+            continue
+        if not {"train_seconds", "profile", "epochs_completed"} <= set(rec.columns) or len(rec) != 1:
+            continue
+        row = rec.iloc[0]
+        metric = row["metric_seconds"] if "metric_seconds" in rec and pd.notna(row["metric_seconds"]) else 0.0
+        rows.append({"run_id": run_id, "profile": row["profile"], "epochs_completed": row["epochs_completed"],
+                     "seconds": float(row["train_seconds"]) + float(metric)})  # fmt: skip
+    return pd.DataFrame(rows, columns=["run_id", "profile", "epochs_completed", "seconds"])
 
 
-def estimate(runs: Iterable[PlannedRun]) -> dict[str, Any]:
-    """Estimated cost of ``runs`` on one H100 and on a 2-core CPU (see :data:`ESTIMATE_METHOD`).
+def _model_seconds(c: RunConfig) -> tuple[float, float]:
+    """(GPU, CPU) seconds of one run by the cost model (:data:`ESTIMATE_METHOD`)."""
+    n_train, n_test = data_sizes(c)
+    factor = MODEL_FACTORS.get(c.model, 1.0)
+    n_measure = len(MetricSchedule(c.epochs, every=c.metric_every, log_points=c.metric_log_points))
+    w2 = c.width**2
+    gpu_w = max(w2, GPU_MIN_WIDTH_FACTOR) * factor
+    gpu = c.epochs * n_train * GPU_EPOCH_SECONDS_PER_IMAGE * gpu_w
+    gpu += n_measure * (n_train + n_test) * GPU_MEASURE_SECONDS_PER_IMAGE * gpu_w
+    per_image_cpu = (CPU_A + CPU_B * w2) * factor
+    cpu = c.epochs * n_train * per_image_cpu + n_measure * (n_train + n_test) * per_image_cpu / 3
+    return gpu + RUN_OVERHEAD_SECONDS, cpu + RUN_OVERHEAD_SECONDS
 
-    Returns ``{"runs", "epochs", "gpu_hours", "cpu_hours", "method"}``.
+
+def estimate(runs: Iterable[PlannedRun], *, root: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Estimated cost of ``runs`` on one H100 and on a 2-core CPU (see :data:`ESTIMATE_METHOD`), and with
+    ``root`` what the store measured.
+
+    Measured (``root`` given): a run with a record under ``root`` (in its grid's folder) cost its recorded
+    seconds (:func:`recorded_seconds`); a run without one costs its epochs times its grid's measured
+    seconds per epoch at its profile (over that grid's records at that profile); a grid with no record at
+    the profile has no measurement (``unmeasured`` runs, left out of ``measured_hours``). The same run id
+    planned twice counts once (a sweep trains it once and the other grid reuses its record).
+
+    Returns ``{"runs", "epochs", "gpu_hours", "cpu_hours", "method"}`` plus, with ``root``,
+    ``{"measured_hours", "recorded", "scaled", "unmeasured", "per_epoch": {(grid, profile): seconds}}``
+    (runs costed from their own record, from their grid's rate, not at all).
     """
+    runs = list({r.run_id: r for r in runs}.values())  # each distinct run once
     n_runs = epochs = 0
     gpu = cpu = 0.0
     for run in runs:
-        c = run.config
-        n_train, n_test = _data_sizes(c)
-        factor = MODEL_FACTORS.get(c.model, 1.0)
-        n_measure = len(MetricSchedule(c.epochs, every=c.metric_every, log_points=c.metric_log_points))
-        w2 = c.width**2
-        gpu_w = max(w2, GPU_MIN_WIDTH_FACTOR) * factor
-        gpu += c.epochs * n_train * GPU_EPOCH_SECONDS_PER_IMAGE * gpu_w
-        gpu += n_measure * (n_train + n_test) * GPU_MEASURE_SECONDS_PER_IMAGE * gpu_w
-        per_image_cpu = (CPU_A + CPU_B * w2) * factor
-        cpu += c.epochs * n_train * per_image_cpu + n_measure * (n_train + n_test) * per_image_cpu / 3
-        gpu += RUN_OVERHEAD_SECONDS
-        cpu += RUN_OVERHEAD_SECONDS
+        g_s, c_s = _model_seconds(run.config)
+        gpu += g_s
+        cpu += c_s
         n_runs += 1
-        epochs += c.epochs
-    return {"runs": n_runs, "epochs": epochs, "gpu_hours": gpu / 3600, "cpu_hours": cpu / 3600,
-            "method": ESTIMATE_METHOD}  # fmt: skip
+        epochs += run.config.epochs
+    out: dict[str, Any] = {"runs": n_runs, "epochs": epochs, "gpu_hours": gpu / 3600, "cpu_hours": cpu / 3600,
+                           "method": ESTIMATE_METHOD}  # fmt: skip
+    if root is None:
+        return out
+    tables = {grid: recorded_seconds(grid, root=root) for grid in {r.grid for r in runs}}
+    per_epoch: dict[tuple[str, str], float] = {}
+    for grid, table in tables.items():
+        for profile, rows in table.groupby("profile"):
+            done = rows["epochs_completed"].astype(float).sum()
+            if done > 0:
+                per_epoch[(grid, str(profile))] = float(rows["seconds"].sum() / done)
+    measured, counts = 0.0, Counter()
+    for run in runs:
+        own = tables[run.grid].set_index("run_id")["seconds"]
+        if run.run_id in own.index:
+            measured += float(own[run.run_id])
+            counts["recorded"] += 1
+        elif (run.grid, run.profile) in per_epoch:
+            measured += per_epoch[(run.grid, run.profile)] * run.config.epochs
+            counts["scaled"] += 1
+        else:
+            counts["unmeasured"] += 1
+    return {**out, "measured_hours": measured / 3600, "recorded": counts["recorded"],
+            "scaled": counts["scaled"], "unmeasured": counts["unmeasured"],
+            "per_epoch": per_epoch}  # fmt: skip

@@ -9,6 +9,11 @@ Layout under the root (default ``data/results``)::
     <root>/<grid>/logs/<run_id>.log          one log per run (appended across attempts)
     <root>/<grid>/failed/<run_id>.json       the error of a run that raised (retried by the next sweep)
 
+A run one grid plans that another grid under the same root has recorded (the same run id: the same
+training configuration, metric schedule included) is not trained again: its record is copied into this
+grid's folder with ``reused_from`` naming the grid that trained it (:meth:`ResultStore.adopt`), so every
+reader of one grid's folder finds it there and each distinct run is trained once.
+
 Each file is written to a temporary name in the same folder and moved into place with ``os.replace``
 (the history first, then the final record, whose presence marks the run as done), so concurrent
 workers never clobber each other and a crash never leaves a half-written record. A record that
@@ -473,6 +478,61 @@ class ResultStore:
             hist[key] = extra[key]
         _atomic_parquet(type_frame(hist), self.history_path(run_id))
         _atomic_parquet(type_frame(pd.DataFrame([{**final, **extra}])), self.final_path(run_id))
+
+    def others(self) -> list[ResultStore]:
+        """The stores of the other grids under the same root (every other folder there), by name."""
+        try:
+            names = sorted(e.name for e in os.scandir(self.root) if e.is_dir() and e.name != self.grid)
+        except OSError:
+            return []
+        return [ResultStore(name, Path(self.root)) for name in names if not name.startswith((".", "_"))]
+
+    def find_elsewhere(
+        self, run_id: str, dataset_ver: str | None = None, *, retry_diverged: bool = False
+    ) -> ResultStore | None:
+        """The store of another grid under the same root holding a valid, done record of ``run_id`` (the same
+        run id is the same training configuration, metric schedule included): completed, or diverged unless
+        ``retry_diverged``, of ``dataset_ver`` (:meth:`record_state`); the first such grid by name, or
+        ``None``. A record that itself reuses another grid's (:meth:`adopt`) serves as well as its source."""
+        done = {"completed"} | (set() if retry_diverged else {"diverged"})
+        for other in self.others():
+            if not _exists(other.final_path(run_id)):
+                continue
+            try:
+                state, _ = other.record_state(run_id, dataset_ver)
+            except RecordAccessError:
+                continue
+            if state in done:
+                return other
+        return None
+
+    def adopt(self, planned: PlannedRun, source: ResultStore) -> None:
+        """Record ``planned`` by reusing the record of the same run id in ``source`` (another grid's store):
+        its history and final record are copied into this store (history first, final last, atomically), with
+        this grid's ``grid``, ``grid_version``, ``profile``, ``profile_overrides`` and ``profile_select``, and
+        ``reused_from`` naming the grid whose run trained it (the source's own ``reused_from`` when it
+        reused one too); every measured value, ``recorded_at`` and the training provenance stay the source's.
+        Nothing is trained, so each distinct run of the whole book is trained once.
+
+        Raises:
+            ValueError: the source record is not a valid record of ``planned.run_id`` (as :meth:`read_final`).
+        """
+        run_id = planned.run_id
+        final = source.read_final(run_id)
+        history = source.read_history(run_id)
+        origin = final["reused_from"].iloc[0] if "reused_from" in final else None
+        extra = {
+            "grid": planned.grid, "grid_version": planned.grid_version, "profile": planned.profile,
+            "profile_overrides": planned.overrides_json(), "profile_select": planned.select_json(),
+            "reused_from": origin if isinstance(origin, str) and origin else source.grid,
+            "reused_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }  # fmt: skip
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for key in ("grid", "profile"):
+            if key in history:
+                history[key] = extra[key]
+        _atomic_parquet(type_frame(history), self.history_path(run_id))
+        _atomic_parquet(type_frame(final.assign(**extra)), self.final_path(run_id))
 
     def read_final(self, run_id: str, columns: list[str] | None = None) -> pd.DataFrame:
         """The final record of ``run_id``, checked to be one record of this run.

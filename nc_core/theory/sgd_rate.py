@@ -151,7 +151,11 @@ def row_sum_factors(etas: np.ndarray, beta: float, lam: float, *, decoupled: boo
 
 def lemma_e5_max_deviation(beta: float, lam: float, eta: float, steps: int, **kwargs: object) -> float:
     """``max_t max|W_t^T 1 - r_t|`` between a real SGD run and Lemma E.5's recursion (``kwargs`` go to
-    :func:`simulate_sgd_nc0`); zero up to float64 rounding because ``1^T grad_W L = 0`` (Lemma E.4)."""
+    :func:`simulate_sgd_nc0`); zero up to float64 rounding because ``1^T grad_W L = 0`` (Lemma E.4).
+
+    No page calls it: it exists for its test (``tests/test_theory.py``), which checks with it that Lemma
+    E.5's recursion holds exactly on a real network (an MLP and the UFM), the premise of the exact NC0
+    prediction :func:`row_sum_factors` that the training-length page relies on."""
     return float(simulate_sgd_nc0(beta, lam, eta, steps, **kwargs)["row_sum_dev"].max())
 
 

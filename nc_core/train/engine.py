@@ -36,9 +36,11 @@ from tqdm.auto import tqdm
 
 from ..atomic import atomic_write
 from ..data import (
+    DEFAULT_N_PER_CLASS,
     FOLDER_DATASETS,
     IMAGE_DATASETS,
     SYNTHETIC_DATASETS,
+    SYNTHETIC_SPECS,
     FolderLoader,
     ImageFolderData,
     TensorData,
@@ -110,9 +112,9 @@ def build_data(
                   "copy": config.data_copy}  # fmt: skip
         train = load_dataset(name, train=True, seed=config.seed, **common)
         test = load_dataset(name, train=False, seed=config.seed + 1, **common)
-    elif name in ("separable", "gaussian"):
-        make = separable_data if name == "separable" else gaussian_classes
-        n = kw.pop("n_per_class", config.subset_per_class or 100)
+    elif name in SYNTHETIC_SPECS and SYNTHETIC_SPECS[name].per_class:  # test set drawn like the training set
+        make = {"separable": separable_data, "gaussian": gaussian_classes}[name]
+        n = kw.pop("n_per_class", config.subset_per_class or DEFAULT_N_PER_CLASS)
         try:
             inspect.signature(make).bind(n, seed=config.seed, **kw)
         except TypeError as err:
@@ -121,7 +123,7 @@ def build_data(
             ) from None
         train = make(n, seed=config.seed, **kw).to(config.device)
         test = make(n, seed=config.seed + 10_000, **kw).to(config.device)
-    elif name == "ufm":
+    elif name in SYNTHETIC_SPECS:  # the UFM: sized by num_samples, no test set (SyntheticSpec)
         _check_ufm_options(kw)
         train, test = ufm_indices(**kw).to(config.device), None
     else:
@@ -189,16 +191,11 @@ def _channels_last(data: TensorData | ImageFolderData) -> TensorData | ImageFold
 
 
 def _build_model(config: RunConfig, train: TensorData | ImageFolderData) -> FeatureClassifier:
-    kwargs = dict(config.model_kwargs)
-    name = config.model.lower()
-    if name == "ufm":
-        kwargs.setdefault("num_samples", len(train))
-    if name == "mlp" and isinstance(train, TensorData) and train.x.dim() == 2:
-        kwargs.setdefault("in_features", train.x.shape[1])
     torch.manual_seed(config.seed)
-    model = make_model(
-        name, num_classes=train.num_classes, in_channels=train.in_channels, width=config.width, **kwargs
-    )
+    model = make_model(  # what a model takes from its data (the UFM's num_samples, ...): the model says
+        config.model.lower(), num_classes=train.num_classes, in_channels=train.in_channels,
+        width=config.width, data=train, **dict(config.model_kwargs),
+    )  # fmt: skip
     model = model.to(config.device)
     if len(train.input_shape) == 3:  # images (C, H, W)
         model = model.to(memory_format=torch.channels_last)
