@@ -301,12 +301,23 @@ def _weight_decay_axes(ax: Any, frame: pd.DataFrame, optimizers: list[str], metr
     positive = frame.loc[frame["weight_decay"] > 0, "weight_decay"]
     ax.set_xscale("symlog", linthresh=float(positive.min()) if len(positive) else 1e-5)
     ticks = sorted(set(frame.loc[frame["optimizer"].isin(optimizers), "weight_decay"]))
-    ax.set_xticks(ticks, [f"{w:g}" for w in ticks], rotation=45 if len(ticks) > 5 else 0)
+    _decay_ticks(ax, ticks)
     ax.xaxis.set_minor_locator(mticker.NullLocator())
     ax.set(yscale="log", xlabel="weight decay", title=metric.removesuffix("_code"))
     ax.yaxis.set_major_locator(ReadableLogLocator())  # at least two plain-number labels in view
     ax.yaxis.set_major_formatter(ReadableLogFormatter())
     ax.yaxis.set_minor_formatter(mticker.NullFormatter())
+
+
+def _decay_ticks(ax: Any, ticks: list[float]) -> None:
+    """Label the weight decays ``ticks`` on ``ax``'s symmetric-log x axis; turned by 45 degrees where there
+    are more than four or two positive ones lie within a factor of 3 of each other (0.005 and 0.01 side by
+    side read "0.0050.01")."""
+    positive = [w for w in ticks if w > 0]
+    close = any(b / a < 3 for a, b in zip(positive, positive[1:], strict=False))
+    turn = len(ticks) > 4 or close
+    style = {"rotation": 45, "ha": "right", "rotation_mode": "anchor"} if turn else {}
+    ax.set_xticks(ticks, [f"{w:g}" for w in ticks], **style)
 
 
 def plot_seeds_against_weight_decay(ax: Any, runs: pd.DataFrame, optimizers: list[str], metric: str) -> None:
@@ -673,7 +684,7 @@ def plot_by_momentum(
                 x, y = mean.index.to_numpy(), mean.to_numpy(dtype=float)
                 ax.plot(x, y, marker=optimizer_marker(opt), ms=4, **optimizer_style(opt))
             ax.set_xscale("symlog", linthresh=min(positive) if positive else 1e-5)
-            ax.set_xticks(decays, [f"{w:g}" for w in decays], rotation=45 if len(decays) > 4 else 0)
+            _decay_ticks(ax, decays)
             ax.xaxis.set_minor_locator(mticker.NullLocator())
             if log:  # readable major ticks (as plot_against_weight_decay)
                 ax.set_yscale("log")

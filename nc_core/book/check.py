@@ -231,13 +231,14 @@ def _table_problems(html_text: str) -> list[str]:
     return problems
 
 
-def check_notebook_outputs(path: str | Path) -> list[str]:
-    """What a reader of the executed notebook ``path`` would see unformatted (:func:`output_problems`):
-    in its HTML tables (plus positional row indexes), Markdown outputs and printed text (code cells'
-    outputs; the code itself and tracebacks are not read). Each problem names its cell."""
+def check_notebook_outputs(notebook: str | Path | Any) -> list[str]:
+    """What a reader of the executed notebook (a path, or an ``nbformat`` notebook) would see unformatted
+    (:func:`output_problems`): in its HTML tables (plus positional row indexes), Markdown outputs and
+    printed text (code cells' outputs; the code itself and tracebacks are not read). Each problem names
+    its cell."""
     import nbformat
 
-    nb = nbformat.read(Path(path), as_version=4)
+    nb = nbformat.read(Path(notebook), as_version=4) if isinstance(notebook, str | Path) else notebook
     problems: list[str] = []
     for number, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
