@@ -221,3 +221,25 @@ def test_heatmap_hatches_the_cells_without_a_valid_run():
     assert italic == ["0.5"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["0.9", "0"]
     assert check_figure(fig) == []
+
+
+def test_close_weight_decays_are_labelled_apart():
+    # the UFM page's Figure 15 once read "0.0050.01" under its x axis
+    import pandas as pd
+
+    decays = [0.0, 0.0005, 0.005, 0.01, 0.05]
+    means = [1, 0.9, 0.5, 0.3, 0.1]
+    summary = pd.DataFrame({"optimizer": "adam", "weight_decay": decays, "n": 3, "NC0 mean": means})
+    summary["NC0 std"] = 0.01
+    fig, axes = plt.subplots(2, 2, figsize=(8, 6.6), layout="constrained", dpi=110)
+    for ax in axes.flat:
+        plots.plot_against_weight_decay(ax, summary, ["adam"], "NC0")
+    labels = axes[0, 0].get_xticklabels()
+    assert [t.get_text() for t in labels] == ["0", "0.0005", "0.005", "0.01", "0.05"]
+    assert {t.get_rotation() for t in labels} == {45.0}  # 0.005 and 0.01 lie within a factor of 3
+    assert check_figure(fig) == []
+    spread = summary.iloc[:4].assign(weight_decay=[0.0, 1e-4, 1e-3, 1e-2])  # four, a factor of 10 apart
+    fig, ax = plt.subplots(figsize=(5, 3.5), layout="constrained", dpi=110)
+    plots.plot_against_weight_decay(ax, spread, ["adam"], "NC0")
+    assert {t.get_rotation() for t in ax.get_xticklabels()} == {0.0}
+    assert check_figure(fig) == []
