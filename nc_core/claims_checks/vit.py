@@ -26,13 +26,14 @@ __all__ = ["vit_checks"]
 _CLAIMS = ("vit_sgd_wd_lowers_nc", "vit_adaptive_shapes")
 
 
-def vit_checks(valid: pd.DataFrame, substitute: bool, scale: str) -> list[Check]:
+def vit_checks(valid: pd.DataFrame, substitute: bool, scale: str, data: str = "CIFAR-10") -> list[Check]:
     """The checks on ``valid`` (the valid runs of grid ``vit``, or ``vit_fashionmnist`` when
-    ``substitute``)."""
+    ``substitute``); ``data`` names the CIFAR-10 the runs of grid ``vit`` read (e.g. ``"CIFAR-10 (JPEG
+    copy)"``: the paper's images, recompressed, which decide the claims and say so)."""
     out = [
         precondition(
-            "the data is the paper's CIFAR-10, not a substitute",
-            "FashionMNIST substitute" if substitute else "CIFAR-10",
+            "the data is the paper's CIFAR-10 images, not another dataset",
+            "FashionMNIST substitute" if substitute else data,
             not substitute,
             claim,
             scale=scale,
