@@ -248,6 +248,9 @@ def readable_log_axes(fig: Figure) -> Figure:
 
 #: Fewest runs at a point for a band (mean +- 1 standard deviation); fewer are drawn one by one.
 BAND_MIN_RUNS = 3
+#: Legend entries of :func:`plot_against_weight_decay`: what a band is, and runs drawn one by one.
+BAND_LABEL = f"band: \u00b11 std over \u2265{BAND_MIN_RUNS} runs"
+PAIR_LABEL = "2 runs at a point: both shown"
 
 
 def plot_against_weight_decay(ax: Any, summary: pd.DataFrame, optimizers: list[str], metric: str) -> None:
@@ -278,16 +281,17 @@ def plot_against_weight_decay(ax: Any, summary: pd.DataFrame, optimizers: list[s
         many = n >= BAND_MIN_RUNS
         if many.any():
             lower = (mean - std).clip(lower=mean / 100).where(many)
-            label = "" if band_said else f"band: +- 1 std over the runs at a point (>= {BAND_MIN_RUNS})"
             ax.fill_between(g["weight_decay"], lower, (mean + std).where(many), color=style["color"],
-                            alpha=0.18, lw=0, label=label or "_band")  # fmt: skip
-            band_said = True
+                            alpha=0.18, lw=0, label="_band")  # fmt: skip
+            if not band_said:  # one grey legend entry says what every band is
+                ax.fill_between([], [], color="0.55", alpha=0.35, lw=0, label=BAND_LABEL)
+                band_said = True
         two = g[n == 2]
         if len(two):
             half = two[f"{metric} std"] / np.sqrt(2)
             lo, hi = two[f"{metric} mean"] - half, two[f"{metric} mean"] + half
             ax.vlines(two["weight_decay"], lo, hi, color=style["color"], lw=0.8, alpha=0.7)
-            label = "" if pair_said else "two runs at a point: both shown"
+            label = "" if pair_said else PAIR_LABEL
             ax.scatter(np.r_[two["weight_decay"], two["weight_decay"]], np.r_[lo, hi], s=16, marker=marker,
                        facecolors="none", edgecolors=style["color"], lw=0.9,
                        label=label or "_runs")  # fmt: skip

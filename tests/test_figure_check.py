@@ -192,11 +192,13 @@ def test_two_runs_at_a_point_are_drawn_as_themselves_and_a_band_needs_three():
     })  # fmt: skip
     fig, ax = _figure()
     plots.plot_against_weight_decay(ax, summary, ["adamw"], "NC0")
-    dots = [c for c in ax.collections if c.get_label() == "two runs at a point: both shown"]
+    dots = [c for c in ax.collections if c.get_label() == "2 runs at a point: both shown"]
     assert len(dots) == 1
     assert sorted(dots[0].get_offsets()[:, 1]) == pytest.approx([0.2, 0.4])
-    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
-    assert len(bands) == 1 and bands[0].get_label().startswith("band: +- 1 std")
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection) and c.get_paths()]
+    assert len(bands) == 1
+    legend = [t.get_text() for t in ax.legend().get_texts()]
+    assert legend == ["AdamW", "band: \u00b11 std over \u22653 runs", "2 runs at a point: both shown"]
     xs = bands[0].get_paths()[0].vertices[:, 0]
     assert set(np.round(xs[np.isfinite(xs)], 6)) == {0.01}  # the band covers only the three-run point
     ax.legend()
