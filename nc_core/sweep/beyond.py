@@ -160,7 +160,6 @@ LAYERS_TABLE4: dict[str, Any] = {
     ],
     "profiles": {
         "cpu": {
-            "overrides": {**CPU_SCALE, "epochs": CPU_EPOCHS, "metric_every": 20, "metric_log_points": 0},
             "note": f"{_CPU_NOTE}; 12 runs",
         },
         "smoke": {"overrides": {"epochs": 3, "metric_every": 3, "metric_log_points": 0}},

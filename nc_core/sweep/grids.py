@@ -30,7 +30,7 @@ from ..optim import OPTIMIZER_NAMES
 from ..profiles import PROFILES
 from ..train import RunConfig
 from .beyond import BEYOND_GRIDS
-from .definitions import PAPER_GRIDS
+from .definitions import CPU_EPOCHS, CPU_SCALE, PAPER_GRIDS
 
 __all__ = [
     "DEFAULT_PROFILES",
@@ -62,9 +62,10 @@ DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
         "cpu profile unless the grid names its own",
     },
     "cpu": {
-        "overrides": {"width": 0.125, "subset_per_class": 500, "epochs": 30, "metric_every": 5},
-        "note": "CPU scale: width 1/8, 500 training (and test) samples per class, 30 epochs, a subset "
-        "of the grid points chosen so that the paper's qualitative claims can still show",
+        "overrides": {**CPU_SCALE, "epochs": CPU_EPOCHS, "metric_every": 20, "metric_log_points": 0},
+        "note": "CPU scale (definitions.CPU_SCALE): width 1/16, 250 training (and test) samples per class, "
+        "batch 32, 60 epochs (4,740 steps), a subset of the grid points chosen so that the paper's "
+        "qualitative claims can still show",
     },
     "smoke": {
         "overrides": {
