@@ -231,15 +231,25 @@ class ReadableLogFormatter(mticker.Formatter):
         return [_short(v, 6) for v in values]
 
 
+#: The narrowest view a log axis keeps (a factor): flatter data are shown over this span around their centre.
+FLAT_SPAN = 1.2
+
+
 def readable_log_axes(fig: Figure) -> Figure:
     """Give every logarithmic axis of ``fig`` (colour bars included) whose major ticks are matplotlib's
     default (a ``LogLocator``) the book's readable ticks (:class:`ReadableLogLocator`,
     :class:`ReadableLogFormatter`) and unlabelled minor ticks; axes whose ticks were set by hand (fixed
-    ticks, categories) keep them. Returns ``fig``."""
+    ticks, categories) keep them. A log axis whose view spans less than a factor of :data:`FLAT_SPAN` (data
+    that barely move: every label would read the same) is widened to that factor around its centre.
+    Returns ``fig``."""
     for ax in fig.axes:
-        for axis in (ax.xaxis, ax.yaxis):
+        for axis, set_lim in ((ax.xaxis, ax.set_xlim), (ax.yaxis, ax.set_ylim)):
             if axis.get_scale() != "log" or type(axis.get_major_locator()) is not mticker.LogLocator:
                 continue
+            lo, hi = sorted(axis.get_view_interval())
+            if lo > 0 and hi / lo < FLAT_SPAN:
+                mid = float(np.sqrt(lo * hi))
+                set_lim(mid / np.sqrt(FLAT_SPAN), mid * np.sqrt(FLAT_SPAN))
             axis.set_major_locator(ReadableLogLocator())
             axis.set_major_formatter(ReadableLogFormatter())
             axis.set_minor_formatter(mticker.NullFormatter())

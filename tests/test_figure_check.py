@@ -245,3 +245,19 @@ def test_close_weight_decays_are_labelled_apart():
     plots.plot_against_weight_decay(ax, spread, ["adam"], "NC0")
     assert {t.get_rotation() for t in ax.get_xticklabels()} == {0.0}
     assert check_figure(fig) == []
+
+
+def test_a_flat_log_axis_is_widened_until_its_labels_differ(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from nc_core import plots
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot([1, 2, 3], [1.76527, 1.765271, 1.7652705])  # a metric that did not move at all
+    ax.set_yscale("log")
+    plots.save_figure(fig, "flat", tmp_path)  # raised FigureCheckError (duplicate labels) before
+    lo, hi = ax.get_ylim()
+    assert hi / lo >= plots.FLAT_SPAN * 0.999 and lo < 1.76527 < hi
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text() and lo <= t.get_position()[1] <= hi]
+    assert len(labels) == len(set(labels)) >= 2
+    plt.close(fig)

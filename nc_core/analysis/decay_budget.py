@@ -70,7 +70,8 @@ def decay_budget(run: Mapping[str, Any]) -> float:
 def budget_frame(finals: pd.DataFrame, metric: str = "NC0_code", min_train_acc: float = 0.99) -> pd.DataFrame:
     """One row per completed run of a coupled or decoupled optimizer of :data:`PAIRS`: its ``optimizer``,
     ``family`` (``"coupled"`` / ``"decoupled"``), ``lr``, ``weight_decay``, ``epochs``, ``steps``, ``B``,
-    ``metric``, ``train_acc``, ``valid`` (``train_acc >= min_train_acc``: the paper's rule) and ``grid``
+    ``metric``, ``train_acc``, ``valid`` (the records' own ``valid`` column where they have one, e.g. from
+    :func:`nc_core.profiles.valid_mask`; else ``train_acc >= min_train_acc``: the paper's rule) and ``grid``
     when the records carry it."""
     done = finals[(finals["status"] == "completed") & finals["optimizer"].isin(DECOUPLED + COUPLED)]
     sums: dict[tuple, float] = {}
@@ -86,7 +87,8 @@ def budget_frame(finals: pd.DataFrame, metric: str = "NC0_code", min_train_acc: 
             "weight_decay": float(run["weight_decay"]),
             "epochs": int(run["epochs"]), "steps": optimizer_steps(run), "seed": run.get("seed"),
             "B": float(run["weight_decay"]) * float(run["lr"]) * sums[key], metric: float(run[metric]),
-            "train_acc": float(run["train_acc"]), "valid": float(run["train_acc"]) >= min_train_acc,
+            "train_acc": float(run["train_acc"]),
+            "valid": bool(run["valid"]) if "valid" in run else float(run["train_acc"]) >= min_train_acc,
             **{k: run.get(k) for k in ("model", "dataset", "width", "subset_per_class", "batch_size")},
         })  # fmt: skip
     return pd.DataFrame(rows)
