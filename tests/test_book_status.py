@@ -165,3 +165,27 @@ def test_front_page_leads_with_the_answer_figure_1_and_the_verdicts_by_profile(t
     assert "has not been executed" in placeholder.read_text()
     front.write_front_page(placeholder, text)
     assert front.ensure_front_page(tmp_path).read_text() == text + "\n"  # kept once the claims page wrote it
+
+
+def test_a_page_without_its_data_is_reported_as_no_data_and_a_copy_is_named(tmp_path):
+    status.write_record(tmp_path, record("weight_decay_vgg9_cifar10", runs={"count": 0}, data="no data"))
+    status.write_record(
+        tmp_path, record("weight_decay_resnet9_cifar10", runs={"count": 0}, data="CIFAR-10 (JPEG copy)")
+    )
+    page = status.write_status_page(tmp_path).read_text()
+    missing = next(line for line in page.splitlines() if line.startswith("| [weight decay vgg9 cifar10]"))
+    assert missing.endswith("| **no data** |") and "nc-check" not in missing  # never filled in as "passed"
+    copy = next(line for line in page.splitlines() if line.startswith("| [weight decay resnet9 cifar10]"))
+    assert "(CIFAR-10 (JPEG copy))" in copy and copy.endswith(
+        'data-page="weight_decay_resnet9_cifar10">not checked</span> |'
+    )
+
+
+def test_page_data_names_the_original_a_copy_or_no_data(tmp_path, monkeypatch):
+    from nc_core.book.chapters import get_pages, page_data
+    from nc_core.data import copies
+
+    ((_, variant),) = get_pages("weight_decay_vgg9_cifar10")
+    assert page_data(None, tmp_path) == "" and page_data(variant, tmp_path) == "no data"
+    monkeypatch.setattr(copies, "bound_copy", lambda name, root: "jpeg-0123456789ab")
+    assert page_data(variant, tmp_path) == "CIFAR-10 (JPEG copy)"

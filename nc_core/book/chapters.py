@@ -21,6 +21,7 @@ __all__ = [
     "REPO_ROOT",
     "Variant",
     "figure_pages",
+    "page_data",
     "get_pages",
     "pages",
 ]
@@ -162,19 +163,26 @@ def pages() -> list[tuple[Chapter, Variant | None]]:
     return [(c, v) for c in CHAPTERS for v in (c.variants or (None,))]
 
 
+def page_data(variant: Variant | None, data_root: str | Path = REPO_ROOT / "data") -> str:
+    """What data a page of ``variant`` reads under ``data_root``: ``""`` for a page not tied to one dataset,
+    the dataset's title (``"CIFAR-10"``) where its original files are there, its copy's label (``"CIFAR-10
+    (JPEG copy)"``, :func:`nc_core.data.copy_label`) where only an imported copy is, ``"no data"`` else."""
+    from ..data import check_dataset, copy_label, get_spec
+    from ..data.copies import bound_copy
+
+    if variant is None or "dataset" not in variant.parameters:
+        return ""
+    name = variant.parameters["dataset"]
+    if check_dataset(name, data_root).ok:
+        return get_spec(name).title
+    copy = bound_copy(name, data_root)
+    return copy_label(name, copy) if copy else "no data"
+
+
 def figure_pages(data_root: str | Path = REPO_ROOT / "data") -> list[str]:
     """The pages that must show a figure: every page of a chapter with figures, except a variant whose
-    dataset is not available under ``data_root`` (its page says so instead)."""
-    from ..data import check_dataset
-
-    return [
-        c.page(v)
-        for c, v in pages()
-        if c.figures
-        and (
-            v is None or "dataset" not in v.parameters or check_dataset(v.parameters["dataset"], data_root).ok
-        )
-    ]
+    dataset is not available under ``data_root`` (its page says so instead; :func:`page_data`)."""
+    return [c.page(v) for c, v in pages() if c.figures and page_data(v, data_root) != "no data"]
 
 
 def get_pages(name: str) -> list[tuple[Chapter, Variant | None]]:

@@ -22,7 +22,7 @@ import papermill
 from ..plots import RUNS_RECORD_ENV
 from ..provenance import git_commit
 from . import status
-from .chapters import REPO_ROOT, Chapter, Variant
+from .chapters import REPO_ROOT, Chapter, Variant, page_data
 from .layout import present_parameters, repo_relative
 
 __all__ = ["GENERATED", "PAGES_ENV", "execute_chapter"]
@@ -103,6 +103,8 @@ def execute_chapter(
         "notebook": repo_relative(chapter.notebook), "profile": profile,
         "parameters": params, "commit": os.environ["NC_CORE_GIT_COMMIT"], "rerun": rerun,
         "papermill": papermill.__version__,
+        # the data the page reads ("no data": its dataset is not here, the page says so and shows nothing)
+        "data": page_data(variant, Path(params.get("data_root", REPO_ROOT / "data"))),
     }  # fmt: skip
     start = time.perf_counter()
     try:

@@ -203,9 +203,12 @@ def status_page(records: dict[str, dict[str, Any]], order: Iterable[str] | None 
             continue
         when = f"{_when(r.get('started'))}, {_duration(r.get('seconds'))}"
         when += "" if r.get("result") == "executed" else f" (**{r.get('result')}**)"
+        # a page without its dataset is reported as such, never as a page that passed its check
+        check = "**no data**" if r.get("data") == "no data" else _placeholder(page, "not checked")
+        data = f" ({r['data']})" if r.get("data") and r.get("data") != "no data" else ""
         lines.append(
-            f"| {link} | {r.get('profile', '-')} | {when} | {_runs_cell(r.get('runs', {}))} | "
-            f"{_commits_cell(r.get('runs', {}))} | {_placeholder(page, 'not checked')} |"
+            f"| {link}{data} | {r.get('profile', '-')} | {when} | {_runs_cell(r.get('runs', {}))} | "
+            f"{_commits_cell(r.get('runs', {}))} | {check} |"
         )
     lines += [
         "",
@@ -216,6 +219,8 @@ def status_page(records: dict[str, dict[str, Any]], order: Iterable[str] | None 
         "(training plus NC metrics, summed over runs). A page that reads no runs -- the theory page's",
         "simulations, the claims page that collects the other pages' checks, a page whose dataset is",
         "missing -- computes in the notebook itself: its time is its compute.",
+        "*no data*: the page's dataset is not on the machine that built it; the page says so in a box at",
+        "the top and shows no figure (a copy of a dataset, e.g. CIFAR-10 (JPEG copy), is named beside it).",
         "*code of the runs*: the code each run was trained with, as its record names it: a commit `<sha>`,",
         "or `<sha>+diff.<hash>` for a run trained from a tree whose `nc_core/` differed from that commit,",
         "recoverable with `git checkout <sha> && git apply data/code/<hash>.diff`. Every commit is listed",
