@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..profiles import PROFILES, check_profile
+from ..profiles import check_profile
 
 __all__ = [
-    "PROFILES",
     "Chapter",
     "CHAPTERS",
     "REPO_ROOT",

@@ -11,7 +11,8 @@ import papermill
 
 from ..atomic import check_writable
 from ..claims import CLAIMS_ARCHIVE, archive_checks
-from .chapters import CHAPTERS, PROFILES, REPO_ROOT, figure_pages, get_pages, pages
+from ..profiles import PROFILES
+from .chapters import CHAPTERS, REPO_ROOT, figure_pages, get_pages, pages
 from .check import check_book, screenshot
 from .execute import GENERATED, execute_chapter
 from .front import FRONT_PAGE, ensure_front_page

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..data import DATASETS
 from ..models import MODEL_NAMES
-from .chapters import PROFILES
+from ..profiles import PROFILES
 
 __all__ = ["check_parameters"]
 

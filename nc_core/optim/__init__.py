@@ -5,7 +5,7 @@ newer ones to test its weight-decay prediction beyond it.
   torch's own optimizers; ``sgdw``, ``signum``, ``signumw`` and ``adam_adamw`` are the classes below;
   beyond the paper, ``lion`` / ``lion_coupled``, ``sgd_schedulefree`` / ``adamw_schedulefree`` (the
   ``schedulefree`` package) and ``muon`` / ``muon_all``.
-* :func:`is_decoupled`, :func:`decay_counterpart`, :data:`COUPLED_DECOUPLED_PAIRS` - which names use
+* :func:`is_decoupled`, :data:`COUPLED_DECOUPLED_PAIRS` - which names use
   decoupled weight decay, and the coupled/decoupled pairs (sgd/sgdw, adam/adamw, signum/signumw,
   lion_coupled/lion, sgd_schedulefree/adamw_schedulefree).
 * :class:`SGDW`, :class:`Signum`, :class:`SignumW`, :class:`AdamAdamW` - ``torch.optim.Optimizer``
@@ -23,7 +23,6 @@ from .factory import (
     OPTIMIZER_NAMES,
     PAPER_OPTIMIZER_NAMES,
     SCHEDULE_FREE_NAMES,
-    decay_counterpart,
     is_decoupled,
     make_optimizer,
 )
@@ -45,7 +44,6 @@ __all__ = [
     "SGDW",
     "Signum",
     "SignumW",
-    "decay_counterpart",
     "is_decoupled",
     "make_optimizer",
 ]

@@ -77,7 +77,6 @@ __all__ = [
     "OPTIMIZER_NAMES",
     "PAPER_OPTIMIZER_NAMES",
     "SCHEDULE_FREE_NAMES",
-    "decay_counterpart",
     "is_decoupled",
     "make_optimizer",
 ]
@@ -142,19 +141,6 @@ def is_decoupled(name: str) -> bool:
     ``adam_adamw`` reports ``True`` (its default, ``coupled_weight_decay = 0``, is AdamW).
     """
     return _DECOUPLED[_canonical(name)]
-
-
-def decay_counterpart(name: str) -> str | None:
-    """The same rule with the other decay coupling (``"sgd"`` <-> ``"sgdw"``, ...) from
-    :data:`COUPLED_DECOUPLED_PAIRS`; ``None`` for ``adam_adamw``, which interpolates between ``adam``
-    and ``adamw`` itself, and for ``muon`` / ``muon_all``, which have no coupled form."""
-    key = _canonical(name)
-    for coupled, decoupled in COUPLED_DECOUPLED_PAIRS:
-        if key == coupled:
-            return decoupled
-        if key == decoupled:
-            return coupled
-    return None
 
 
 def _route_muon_groups(key: str, params: ParamsT) -> list[dict[str, Any]]:
