@@ -57,7 +57,6 @@ __all__ = [
     "plot_seeds_against_weight_decay",
     "provenance_caption",
     "readable_log_axes",
-    "record_runs",
     "save_figure",
     "set_style",
     "show_figure",
@@ -572,21 +571,6 @@ def _join(values: list[Any]) -> str:
 RUNS_RECORD_ENV = "NC_CORE_BOOK_RUNS"
 
 
-def record_runs(finals: pd.DataFrame) -> None:
-    """Note the runs of ``finals`` for the status page of the page being executed: the same as
-    :func:`nc_core.book.status.record_runs` (where the recording lives; :func:`nc_core.sweep.collect`
-    calls it). Kept for pages that load runs without ``collect``."""
-    from .book.status import record_runs as record
-
-    record(finals)
-
-
-#: Whether :func:`provenance_caption` still notes the runs it captions for the status page: only until the
-#: weight-decay and training-length pages load all their runs with :func:`nc_core.sweep.collect` (which
-#: records them explicitly); then a caption is only a caption.
-_CAPTION_RECORDS = True
-
-
 def provenance_caption(finals: pd.DataFrame, min_train_acc: float | None = None) -> str:
     """A Markdown caption for results taken from ``finals`` (final records, one row per run).
 
@@ -604,8 +588,6 @@ def provenance_caption(finals: pd.DataFrame, min_train_acc: float | None = None)
         threshold = max((profile_rule(p) for p in profs), default=profile_rule("paper"))
     else:
         threshold = min_train_acc
-    if _CAPTION_RECORDS:
-        record_runs(finals)
     n = len(finals)
     if n == 0:
         return "*Provenance:* no runs."

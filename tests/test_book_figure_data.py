@@ -97,13 +97,16 @@ def test_show_figure_shows_it_with_the_link_underneath(figure, tmp_path, monkeyp
     assert not plt.fignum_exists(figure.number)  # closed: not shown a second time at the end of the cell
 
 
-def test_provenance_caption_notes_the_runs_for_the_status_page(tmp_path, monkeypatch):
+def test_a_caption_is_only_a_caption_and_collect_notes_the_runs(tmp_path, monkeypatch):
+    from nc_core.book import status
+
     finals = pd.DataFrame(
         {"run_id": ["a", "b"], "status": ["completed", "diverged"], "train_seconds": [10.0, 2.5], "grid": "g"}
     )
-    plots.provenance_caption(finals)  # outside a book build: nothing is noted
     record = tmp_path / "runs.jsonl"
     monkeypatch.setenv(plots.RUNS_RECORD_ENV, str(record))
-    plots.provenance_caption(finals)
+    plots.provenance_caption(finals)  # inside a book build too: the caption writes nothing
+    assert not record.exists()
+    assert status.record_runs(finals) == 2  # the explicit call a page makes (sweep.collect makes it)
     rows = pd.read_json(record, lines=True)
     assert rows["run_id"].tolist() == ["a", "b"] and rows["train_seconds"].tolist() == [10.0, 2.5]
