@@ -318,10 +318,14 @@ def integrity(
 class ClaimLog:
     """The checks of one notebook run (one chapter page at one profile)."""
 
-    def __init__(self, chapter: str, profile: str, variant: str = "") -> None:
+    def __init__(self, chapter: str, profile: str, variant: str = "", scale: str = "") -> None:
+        """``scale``: where the page's checks are decided when a check names none (default: the profile);
+        a page on other data than the other pages of its profile (e.g. a copy of a dataset) names its own,
+        so that its verdicts are told apart."""
         if profile not in PROFILES:
             raise ValueError(f"unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
         self.chapter, self.profile, self.variant = chapter, profile, variant
+        self.scale = scale or profile
         self.rows: list[dict[str, Any]] = []
 
     def extend(self, checks: Iterable[Check]) -> list[Check]:
@@ -335,7 +339,7 @@ class ClaimLog:
                     "chapter": self.chapter,
                     "variant": self.variant,
                     "profile": self.profile,
-                    "scale": c.scale or self.profile,
+                    "scale": c.scale or self.scale,
                     "check": c.text,
                     "value": c.value,
                     "kind": c.kind,

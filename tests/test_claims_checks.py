@@ -207,6 +207,8 @@ def test_vit_substitute_is_not_testable_and_cifar_decides():
     valid = pd.DataFrame(rows)
     assert verdict(vit_checks(valid, True, "cpu, substitute"), "vit_sgd_wd_lowers_nc") == "not testable here"
     assert verdict(vit_checks(valid, False, "cpu, CIFAR-10"), "vit_sgd_wd_lowers_nc") == "replicates"
+    copy = vit_checks(valid, False, "cpu, CIFAR-10 (JPEG copy)", "CIFAR-10 (JPEG copy)", missing=10)
+    assert verdict(copy, "vit_sgd_wd_lowers_nc") == "not testable here"  # 10 runs still to come
     assert verdict(vit_checks(valid.assign(train_acc=0.68), False, "cpu"), "vit_sgd_wd_lowers_nc") == (
         "not testable here"
     )
@@ -313,3 +315,15 @@ def test_front_page_leads_with_the_headline_campaign_at_its_own_scale(tmp_path):
     assert f"Figures 1 and 3 at {scale}" in text
     assert "at cpu, 240 epochs (18,960 steps) AdamW's metrics do not stay above Adam's" in text
     assert "Figures 1 and 3 at" not in front.front_page(log.table(), "cpu", None, tmp_path / "absent.png")
+
+
+def test_a_page_on_a_campaign_in_progress_decides_nothing_and_a_copy_has_its_own_scale():
+    runs = wd_runs({0.0: 1.0, 0.05: 2.0, 0.5: 30.0})
+    log = ClaimLog("weight_decay", "cpu", "resnet9_cifar10_jpeg-copy", scale="cpu, CIFAR-10 (JPEG copy)")
+    log.extend(weight_decay_checks(runs, len(runs) + 5, "cpu", partial=True))  # 5 runs still to come
+    t = log.table()
+    assert set(t["scale"]) == {"cpu, CIFAR-10 (JPEG copy)"}
+    assert claim_verdict(t[t["paper_claim"] == "adamw_above_adam"])[0] == "not testable here"
+    assert claim_verdict(t[t["paper_claim"] == "coupled_wd_lowers_nc"])[0] == "not testable here"
+    complete = weight_decay_checks(runs, len(runs), "cpu", partial=True)  # the campaign finished: decided
+    assert verdict(complete, "coupled_wd_lowers_nc") == "replicates"

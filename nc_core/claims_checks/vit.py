@@ -26,11 +26,25 @@ __all__ = ["vit_checks"]
 _CLAIMS = ("vit_sgd_wd_lowers_nc", "vit_adaptive_shapes")
 
 
-def vit_checks(valid: pd.DataFrame, substitute: bool, scale: str, data: str = "CIFAR-10") -> list[Check]:
+def vit_checks(
+    valid: pd.DataFrame, substitute: bool, scale: str, data: str = "CIFAR-10", missing: int = 0
+) -> list[Check]:
     """The checks on ``valid`` (the valid runs of grid ``vit``, or ``vit_fashionmnist`` when
     ``substitute``); ``data`` names the CIFAR-10 the runs of grid ``vit`` read (e.g. ``"CIFAR-10 (JPEG
-    copy)"``: the paper's images, recompressed, which decide the claims and say so)."""
+    copy)"``: the paper's images, recompressed, which decide the claims and say so); ``missing``: planned
+    runs not stored yet (a campaign in progress decides nothing)."""
     out = [
+        precondition(
+            "every planned run is stored (the campaign is complete)",
+            f"{missing} missing",
+            False,
+            claim,
+            scale=scale,
+        )  # fmt: skip
+        for claim in _CLAIMS
+        if missing
+    ]
+    out += [
         precondition(
             "the data is the paper's CIFAR-10 images, not another dataset",
             "FashionMNIST substitute" if substitute else data,

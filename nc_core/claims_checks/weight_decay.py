@@ -32,6 +32,7 @@ __all__ = [
     "FAR_ABOVE",
     "METRICS",
     "NC4_LEVEL",
+    "PAGE_CLAIMS",
     "R2_PAPER",
     "UNCORRELATED",
     "headline_checks",
@@ -48,6 +49,11 @@ UNCORRELATED = 0.5
 #: "NC4 holds": the nearest-class-mean agreement on the test set at least this
 NC4_LEVEL = 0.95
 _PAIRS = (("adamw", "adam", "adamw_above_adam"), ("signumw", "signum", "signumw_above_signum"))
+#: The claims a weight-decay page decides.
+PAGE_CLAIMS = (
+    "adamw_above_adam", "signumw_above_signum", "coupled_wd_lowers_nc", "sgd_gap_smaller", "nc0_tracks_nc3",
+    "nc4_uncorrelated", "nc4_at_full_accuracy",
+)  # fmt: skip
 
 
 def _name(metric: str) -> str:
@@ -153,6 +159,17 @@ def weight_decay_checks(
     dataset; ``planned`` runs planned) at ``profile``. ``partial``: the page shows a campaign still running
     (it does not train the missing runs), so only the stored runs must have finished."""
     out = [stored_runs_finished(finals, planned) if partial else runs_finished(finals, planned)]
+    if partial and len(finals) < planned:  # a campaign still running decides nothing on this page yet
+        out += [
+            precondition(
+                "every planned run of the page is stored (its campaign is complete)",
+                f"{len(finals)} of {planned}",
+                False,
+                claim,
+                runs=finals,
+            )
+            for claim in PAGE_CLAIMS
+        ]
     valid = finals[valid_mask(finals, profile, METRICS)]
     wd = summarise_by(valid, ["optimizer", "weight_decay"], METRICS)
     for hi, lo, claim in _PAIRS:
