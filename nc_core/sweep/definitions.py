@@ -602,13 +602,16 @@ FIG5_DYNAMICS: dict[str, Any] = {
 #: The headline pairs at 4x the cpu horizon (issue 22): each coupled optimizer at weight decay {0, 5e-4, 5e-3,
 #: 0.05, 0.5}, each decoupled one at {5e-4, 0.05, 0.5, 5}, every pair at one LR (Table 4's)
 _HEADLINE_LRS = {"sgd": 0.01, "sgdw": 0.01, "adam": 0.005, "adamw": 0.005, "signum": 0.001, "signumw": 0.001}
-_HEADLINE_POINTS = [
+_HEADLINE_POINTS = [  # pairs side by side at each shared weight decay first, so a partial campaign has ratios
     [opt, _HEADLINE_LRS[opt], wd]
-    for wd_list, opts in (
-        ([0.0, 5e-4, 5e-3, 0.05, 0.5], ("sgd", "adam", "signum")),
-        ([5e-4, 0.05, 0.5, 5.0], ("sgdw", "adamw", "signumw")),
+    for wd, opts in (
+        (0.05, ("adam", "adamw", "signum", "signumw", "sgd", "sgdw")),
+        (0.5, ("adam", "adamw", "signum", "signumw", "sgd", "sgdw")),
+        (5e-4, ("adam", "adamw", "signum", "signumw", "sgd", "sgdw")),
+        (0.0, ("sgd", "adam", "signum")),
+        (5e-3, ("sgd", "adam", "signum")),
+        (5.0, ("sgdw", "adamw", "signumw")),
     )
-    for wd in wd_list
     for opt in opts
 ]
 
