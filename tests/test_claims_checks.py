@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 
 from nc_core.analysis import seed_ratios
-from nc_core.analysis.beyond import findings, nc0_verdicts
+from nc_core.analysis.beyond import findings, nc0_verdicts, pick_lr
 from nc_core.book import front
 from nc_core.claims import FINDINGS, ClaimLog, claim_verdict, verdicts
-from nc_core.claims_checks.beyond import beyond_checks
+from nc_core.claims_checks.beyond import beyond_checks, probe_checks
 from nc_core.claims_checks.common import ACTED_BUDGET, budgets
 from nc_core.claims_checks.interpolation import interpolation_checks
 from nc_core.claims_checks.momentum import momentum_checks
@@ -327,3 +327,24 @@ def test_a_page_on_a_campaign_in_progress_decides_nothing_and_a_copy_has_its_own
     assert claim_verdict(t[t["paper_claim"] == "coupled_wd_lowers_nc"])[0] == "not testable here"
     complete = weight_decay_checks(runs, len(runs), "cpu", partial=True)  # the campaign finished: decided
     assert verdict(complete, "coupled_wd_lowers_nc") == "replicates"
+
+
+def test_probe_check_is_decided_only_at_the_profile_whose_probe_set_the_lrs():
+    # lion fits at 1e-3 and 3e-3, not at 1e-2 (70%): pick 3e-3, below it 1e-3
+    probe = pd.DataFrame(
+        {
+            "optimizer": ["lion"] * 3,
+            "lr": [1e-3, 3e-3, 1e-2],
+            "status": ["completed"] * 3,
+            "train_acc": [0.99, 0.995, 0.70],
+        }
+    )
+    picks = pick_lr(probe, 0.98)
+    (ok,) = probe_checks(picks, {"lion": [3e-3, 1e-3]}, "cpu", "cpu")
+    (bad,) = probe_checks(picks, {"lion": [1e-2, 3e-3]}, "cpu", "cpu")
+    assert ok.kind == "integrity" and ok.passed and not bad.passed
+    # at smoke the probe picks its own LRs while the grid keeps the cpu ones: no error, no check
+    assert probe_checks(picks, {"lion": [1e-2, 3e-3]}, "smoke", "cpu") == []
+    log = ClaimLog("beyond", "smoke")
+    log.extend(probe_checks(picks, {"lion": [1e-2, 3e-3]}, "smoke", "cpu"))
+    log.finish(strict=True)  # does not raise

@@ -26,7 +26,7 @@ from .definitions import (
     WD_DECOUPLED_ADAPTIVE,
 )
 
-__all__ = ["BEYOND_GRIDS", "BEYOND_LRS", "LR_CANDIDATES"]
+__all__ = ["BEYOND_GRIDS", "BEYOND_LRS", "BEYOND_LRS_PROFILE", "LR_CANDIDATES"]
 
 _SOURCE = "the project's own experiment (beyond the paper: its Section 4.5 lists these as open questions)"
 
@@ -63,6 +63,9 @@ BEYOND_LRS: dict[str, list[float]] = {
     "muon": [0.3, 1.0],
     "muon_all": [0.1, 0.3],
 }
+#: The profile whose probe picked :data:`BEYOND_LRS` (another profile's probe may pick others: the grid still
+#: runs these, and the page says so).
+BEYOND_LRS_PROFILE = "cpu"
 
 _COUPLED = {"lion_coupled", "sgd_schedulefree"}
 
