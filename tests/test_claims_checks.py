@@ -348,3 +348,37 @@ def test_probe_check_is_decided_only_at_the_profile_whose_probe_set_the_lrs():
     log = ClaimLog("beyond", "smoke")
     log.extend(probe_checks(picks, {"lion": [1e-2, 3e-3]}, "smoke", "cpu"))
     log.finish(strict=True)  # does not raise
+
+
+def test_sgd_rows_decide_coupled_decay_only_where_its_decay_acted():
+    # LR 0.01, momentum 0.9 at the cpu profile: sum eta = 0.01 x 1,580 x (1 + 0.1 + 0.01) = 17.538, so
+    # B / (1 - 0.9) = 175.38 x wd: 0.0877 at 5e-4
+    # (below -ln 0.9 = 0.105, the decay did not act), 8.75 at 0.05
+    runs = wd_runs({0.0: 1.0, 5e-4: 1.0, 0.05: 1.0})
+    sgd = runs["optimizer"] == "sgd"
+    runs.loc[sgd, "NC0_code"] = runs.loc[sgd, "NC3_code"] = 1.0  # SGD's NC does not fall at all
+    failing = runs.copy()
+    failing.loc[sgd & (failing["weight_decay"] == 0.05), "train_acc"] = 0.5  # SGD valid only up to 5e-4
+    checks = weight_decay_checks(failing, len(failing), "cpu")
+    gate = [c for c in checks if c.text.startswith("SGD's coupled decay acted")]
+    assert len(gate) == 1 and not gate[0].passed and gate[0].claim == "" and "0.0877" in gate[0].value
+    assert not any(c.text.startswith("SGD: mean") for c in checks)
+    assert verdict(checks, "coupled_wd_lowers_nc") == "replicates"  # Adam's and Signum's fall 6x at 0.05
+    # where SGD's decay acted (0.05 valid) and its NC still does not fall, the claim is contradicted
+    checks = weight_decay_checks(runs, len(runs), "cpu")
+    assert [c.passed for c in checks if c.text.startswith("SGD's coupled decay acted")] == []
+    assert verdict(checks, "coupled_wd_lowers_nc") == "contradicted"
+
+
+def test_sgd_gap_is_decided_only_where_both_decoupled_decays_acted():
+    # only weight decay 5e-4 shared: B = 17.538 x 5e-4 = 0.0088 < 0.105 for SGDW and AdamW alike, so the
+    # gap AdamW/Adam 3 against SGDW/SGD 1 is not evidence: not testable
+    checks = weight_decay_checks(wd_runs({0.0: 1.0, 5e-4: 3.0}), 24, "cpu")
+    gate = [c for c in checks if c.claim == "sgd_gap_smaller"]
+    assert [(c.kind, c.passed, c.value) for c in gate] == [("precondition", False, "none")]
+    assert verdict(checks, "sgd_gap_smaller") == "not testable here"
+    # add weight decay 0.05 (B 0.877, both acted) with AdamW/Adam 3 there too: decided on 0.05 alone
+    checks = weight_decay_checks(wd_runs({0.0: 1.0, 5e-4: 3.0, 0.05: 3.0}), 36, "cpu")
+    (d,) = [c for c in checks if c.claim == "sgd_gap_smaller" and c.kind == "direction"]
+    assert d.value == "SGDW/SGD 1, AdamW/Adam 3 (weight decay 0.05)"
+    assert verdict(checks, "sgd_gap_smaller") == "replicates"

@@ -22,7 +22,9 @@ def _named(text: str, labels: dict[str, str]) -> str:
     return text
 
 
-def probe_checks(picks: pd.DataFrame, grid_lrs: dict[str, list[float]], profile: str, picked_at: str) -> list[Check]:
+def probe_checks(
+    picks: pd.DataFrame, grid_lrs: dict[str, list[float]], profile: str, picked_at: str
+) -> list[Check]:
     """Integrity: the weight-decay grid runs every optimizer at the probe's pick and the candidate below it
     (``picks``: :func:`nc_core.analysis.beyond.pick_lr` at ``profile``). Decided only where ``profile`` is
     ``picked_at``, the profile whose probe set ``grid_lrs``; at another profile the probe may pick other LRs
