@@ -298,6 +298,7 @@ def test_seed_ratios_by_hand():
     assert r["ratio"] == (4.0 + 2.0) / 2 / ((1.0 + 2.0 + 1.0) / 3)
     assert np.isclose(r["seed_gmean"], np.sqrt(4.0 * 1.0)) and r["seed_min"] == 1.0 and r["seed_max"] == 4.0
     assert np.isclose(r["seed_sd_log10"], np.std([np.log10(4.0), 0.0], ddof=1))
+    assert r["seeds"] in ("4 / 1", "1 / 4")  # per-seed ratios as a reader reads them
     # a campaign with only the no-decay runs so far: no ratio yet, but the columns a page reads
     assert seed_ratios(runs[runs["weight_decay"] == 0.0]).columns.tolist()[:2] == ["pair", "weight_decay"]
 

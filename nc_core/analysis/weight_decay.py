@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..paper_values import TABLE1_OPTIMIZERS
+from ..tables import readable
 
 __all__ = [
     "DecayEffect",
@@ -218,6 +219,6 @@ def seed_ratios(runs: pd.DataFrame, metric: str = "NC0_code") -> pd.DataFrame:
                 "seed_min": float(per_seed.min()) if len(per_seed) else math.nan,
                 "seed_max": float(per_seed.max()) if len(per_seed) else math.nan,
                 "seed_sd_log10": float(logs.std(ddof=1)) if len(logs) > 1 else math.nan,
-                "seeds": ", ".join(f"{r:.3g}" for r in per_seed) or "-",
+                "seeds": " / ".join(readable(float(r)) for r in per_seed) or "-",
             })  # fmt: skip
     return pd.DataFrame(rows, columns=list(_SEED_RATIO_COLUMNS))
