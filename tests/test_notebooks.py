@@ -162,18 +162,6 @@ def test_every_notebook_checks_its_parameters_first(tmp_path):
         )
 
 
-#: Pages whose outputs still show unformatted numbers, each with what it needs (the fix lies in files that
-#: others were editing when the check was added, issue 25 item 2).
-OUTPUTS_PENDING = {
-    "training_length": "its tables through nc_core.tables.show",
-    "imagenet": "nc_core.sweep.runner.ESTIMATE_METHOD prints MODEL_FACTORS as a dict",
-} | {
-    chapter.page(variant): "its checks table through nc_core.tables.show"
-    for chapter, variant in pages()
-    if chapter.name == "weight_decay"
-}
-
-
 @pytest.mark.parametrize("page", [chapter.page(variant) for chapter, variant in pages()])
 def test_every_number_on_a_smoke_page_is_formatted_for_a_reader(page):
     """No unrounded number, dict/list/tuple repr or positional row index in what the page shows
@@ -184,7 +172,4 @@ def test_every_number_on_a_smoke_page_is_formatted_for_a_reader(page):
     built = _built_page(page)
     if built is None:
         pytest.skip(f"no current smoke build of {page} (make book PROFILE=smoke)")
-    problems = check_notebook_outputs(built[0])
-    if page in OUTPUTS_PENDING and problems:
-        pytest.xfail(f"{page}: {OUTPUTS_PENDING[page]}")
-    assert problems == []
+    assert check_notebook_outputs(built[0]) == []

@@ -552,7 +552,8 @@ ESTIMATE_METHOD = (
     "+ measured epochs x (train + test images) x s/image(eval). "
     "GPU: s/image from full-width ResNet9 on FashionMNIST on one H100 (2.65 s/epoch for 60,000 images, "
     "0.6 s per metric pass over 70,000), times max(width^2, 1/16) and a per-model factor "
-    f"{MODEL_FACTORS} (only ResNet9 measured). CPU (2 cores): s/image = a + b*width^2 fitted to ResNet9 at "
+    f"({', '.join(f'{m} {f:g}' for m, f in MODEL_FACTORS.items())}; only ResNet9 measured). "
+    "CPU (2 cores): s/image = a + b*width^2 fitted to ResNet9 at "
     "width 1/8 (1600 images/s) and 1/16 (2300 images/s), the same model factors, evaluation at 1/3 of the "
     "training cost. Plus 3 s per run for loading the data; batch size and compile time are ignored."
 )
