@@ -662,7 +662,7 @@ def plot_by_momentum(
         raise ValueError(f"final records lack column(s) {missing}")
     labels = labels or {}
     momenta = sorted(runs["momentum"].astype(float).unique())
-    size = (3.6 * len(momenta) + 0.8, 2.9 * len(metrics))
+    size = (min(8.6, 2.7 * len(momenta) + 0.6), 2.7 * len(metrics))  # the column: <= 8.6 in
     fig, axes = plt.subplots(len(metrics), len(momenta), figsize=size, layout="constrained", squeeze=False)
     decays = sorted(runs["weight_decay"].astype(float).unique())
     positive = [w for w in decays if w > 0]

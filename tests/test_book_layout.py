@@ -110,10 +110,12 @@ PAGE = [
         "code",
         "import matplotlib.pyplot as plt\nimport pandas as pd\n"
         "from nc_core import plots\n"
+        "from nc_core.book.status import record_runs\n"
         "finals = pd.DataFrame({'run_id': ['r1', 'r2'], 'grid': 'g', 'status': 'completed',\n"
         "                       'profile': profile,\n"
         "                       'train_seconds': [30.0, 60.0], 'metric_seconds': [1.0, 2.0],\n"
         "                       'recorded_at': '2000-01-01T00:00:00+00:00'})\n"
+        "record_runs(finals)  # what sweep.collect does for a page that loads through it\n"
         "plots.provenance_caption(finals)\n"
         "fig, ax = plt.subplots()\nax.plot([1, 2], [3, 4])\n"
         "plots.show_figure(fig, 'fig', figure_folder)",

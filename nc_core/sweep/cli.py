@@ -279,9 +279,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except ValueError as err:
         return _error(err)
     ran = ", ".join(f"{v} {k}" for k, v in summary["statuses"].items()) or "nothing"
+    if summary["statuses"].get("reused"):
+        ran += "; 'reused': copied from another grid's record of the same run"
     print(f"{g.name}/{args.profile}: {summary['planned']} planned, {summary['skipped']} already done, "
-          f"ran {summary['ran']} of {summary['todo']} to do ({ran}; 'reused': copied from another grid's "
-          f"record of the same run) -> {args.root}/{g.name}")  # fmt: skip
+          f"ran {summary['ran']} of {summary['todo']} to do ({ran}) -> {args.root}/{g.name}")  # fmt: skip
     return 1 if summary["statuses"].get("failed") else 0
 
 
