@@ -309,13 +309,23 @@ def test_front_page_leads_with_the_headline_campaign_at_its_own_scale(tmp_path):
     log.extend(weight_decay_checks(runs, len(runs), "cpu"))  # at the profile's scale
     scale = "cpu, 240 epochs (18,960 steps), seeds 0, 1 (48 of 72 runs)"
     log.extend(headline_checks(runs.assign(NC0_code=runs["NC0_code"] * 0 + 1.0), 72, "cpu", scale))  # flat
-    assert front.headline_scale_verdict(log.table(), "cpu") == (scale, "contradicted")
+    # another page at its own scale (a copy of CIFAR-10), written after the headline page: not the headline
+    copy = ClaimLog("weight_decay", "cpu", "resnet9_cifar10_jpeg-copy", scale="cpu, CIFAR-10 (JPEG copy)")
+    copy.extend(weight_decay_checks(runs, len(runs), "cpu"))
+    both = pd.concat([log.table(), copy.table()], ignore_index=True)
+    assert front.headline_scale_verdict(both, "cpu") == (scale, "contradicted")
     png = tmp_path / "h.png"
     png.write_bytes(b"png")
-    text = front.front_page(log.table(), "cpu", None, png)
-    assert f"Figures 1 and 3 at {scale}" in text
+    text = front.front_page(both, "cpu", None, png)
+    assert f"Figures 1 and 3 at {scale}" in text and "CIFAR" not in text.split("Figures 1 and 3 at")[1][:300]
     assert "at cpu, 240 epochs (18,960 steps) AdamW's metrics do not stay above Adam's" in text
-    assert "Figures 1 and 3 at" not in front.front_page(log.table(), "cpu", None, tmp_path / "absent.png")
+    assert "Figures 1 and 3 at" not in front.front_page(both, "cpu", None, tmp_path / "absent.png")
+    # Figure 1 at the profile's horizon is captioned by the verdict at that scale, not by the 4x campaign's
+    fig1 = tmp_path / "f1.png"
+    fig1.write_bytes(b"png")
+    at_profile = verdict([c for c in weight_decay_checks(runs, len(runs), "cpu")], "adamw_above_adam")
+    assert at_profile != "contradicted"
+    assert front.headline_caption(at_profile) in front.front_page(both, "cpu", fig1, png)
 
 
 def test_a_page_on_a_campaign_in_progress_decides_nothing_and_a_copy_has_its_own_scale():
@@ -383,3 +393,19 @@ def test_sgd_gap_is_decided_only_where_both_decoupled_decays_acted():
     (d,) = [c for c in checks if c.claim == "sgd_gap_smaller" and c.kind == "direction"]
     assert d.value == "SGDW/SGD 1, AdamW/Adam 3 (weight decay 0.05)"
     assert verdict(checks, "sgd_gap_smaller") == "replicates"
+
+
+def test_front_page_names_the_scale_a_claim_replicates_at_when_it_is_not_the_profiles_own():
+    table = pd.DataFrame(
+        {
+            "claim": ["A far above B", "C tracks D"],
+            "verdict": ["replicates", "replicates"],
+            "why": [
+                "[cpu, 240 epochs (18,960 steps), seeds 0, 1, 2 (81 of 81 runs)] all 8 deciding checks passed",
+                "[cpu] all 2 deciding checks passed; [cpu, CIFAR-10 (JPEG copy)] all 2 deciding checks passed",
+            ],
+        }
+    )
+    text = "\n".join(front.answer(table, "cpu"))
+    assert "*A far above B* (at cpu, 240 epochs (18,960 steps) only)" in text
+    assert "*C tracks D*;" not in text and "*C tracks D*." in text  # replicates at the profile itself

@@ -10,6 +10,7 @@ the claims page has run, ``python -m nc_core book execute`` leaves a placeholder
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -74,8 +75,15 @@ def answer(table: pd.DataFrame, profile: str) -> list[str]:
     def names(rows: pd.DataFrame) -> str:
         return "; ".join(f"*{c}*" for c in rows["claim"])
 
+    def where(why: str) -> str:  # the scales a claim replicates at, where the profile's own is not one
+        scales = [
+            s.split(", seeds")[0] for s in re.findall(r"^\[([^\]]+)\]|; \[([^\]]+)\]", why) for s in s if s
+        ]
+        return f" (at {'; '.join(scales)} only)" if scales and profile not in scales else ""
+
     if len(by["replicates"]):
-        lines.append(f"* **Replicates ({len(by['replicates'])}):** {names(by['replicates'])}.")
+        named = "; ".join(f"*{r['claim']}*{where(r['why'])}" for _, r in by["replicates"].iterrows())
+        lines.append(f"* **Replicates ({len(by['replicates'])}):** {named}.")
     if len(by["weaker at this scale"]):
         lines.append(
             f"* **Weaker at this scale ({len(by['weaker at this scale'])}):** the direction holds, the "
@@ -123,10 +131,22 @@ def headline_caption(verdict: str, where: str = "here") -> str:
     )
 
 
+def _headline_checks(checks: pd.DataFrame, profile: str) -> pd.DataFrame:
+    """The ``adamw_above_adam`` checks of ``profile`` made on the headline's page (ResNet9 / FashionMNIST)."""
+    page = HEADLINE_PAGE.rsplit("/", 1)[-1].removeprefix("weight_decay_")
+    return checks[
+        (checks["paper_claim"] == "adamw_above_adam")
+        & (checks["profile"] == profile)
+        & (checks["chapter"] == "weight_decay")
+        & (checks["variant"] == page)
+    ]
+
+
 def headline_scale_verdict(checks: pd.DataFrame, profile: str) -> tuple[str, str] | None:
     """``(scale, verdict)`` of ``adamw_above_adam`` at the scale the headline campaign decided it (the checks
-    of ``profile`` at a scale other than the profile itself), or ``None`` where no such check was made."""
-    mine = checks[(checks["paper_claim"] == "adamw_above_adam") & (checks["profile"] == profile)]
+    of ``profile`` on the headline's page at a scale other than the profile itself; another page's own
+    scale, e.g. a dataset copy's, is not the headline's), or ``None`` where no such check was made."""
+    mine = _headline_checks(checks, profile)
     mine = mine[mine["scale"] != profile]
     if mine.empty:
         return None
@@ -148,7 +168,8 @@ def front_page(
     own = verdicts(checks[checks["profile"] == profile])
     lines += [*answer(own, profile), ""]
     figure = Path(figure) if figure else None
-    headline = own.set_index("id").loc["adamw_above_adam", "verdict"]
+    at_profile = _headline_checks(checks, profile)
+    headline = claim_verdict(at_profile[at_profile["scale"] == profile])[0]  # Figure 1 at its own horizon
     at_4x = headline_scale_verdict(checks, profile)
     if figure_4x is not None and Path(figure_4x).is_file() and at_4x is not None:
         scale, verdict_4x = at_4x
