@@ -401,8 +401,8 @@ def test_front_page_names_the_scale_a_claim_replicates_at_when_it_is_not_the_pro
             "claim": ["A far above B", "C tracks D"],
             "verdict": ["replicates", "replicates"],
             "why": [
-                "[cpu, 240 epochs (18,960 steps), seeds 0, 1, 2 (81 of 81 runs)] all 8 deciding checks passed",
-                "[cpu] all 2 deciding checks passed; [cpu, CIFAR-10 (JPEG copy)] all 2 deciding checks passed",
+                "[cpu, 240 epochs (18,960 steps), seeds 0, 1, 2 (81 of 81 runs)] all 8 checks passed",
+                "[cpu] all 2 checks passed; [cpu, CIFAR-10 (JPEG copy)] all 2 checks passed",
             ],
         }
     )
