@@ -131,7 +131,7 @@ def test_check_result_is_filled_into_the_built_status_page(tmp_path):
 
 def checks_at(folder: Path, profile: str, passed: bool) -> pd.DataFrame:
     fit = pd.DataFrame({"status": ["completed"], "train_acc": [1.0]})
-    log = ClaimLog("weight_decay", profile)
+    log = ClaimLog("weight_decay", profile, "resnet9_fashionmnist")  # the headline page
     log.extend([direction("AdamW above Adam", 2.0, passed, "adamw_above_adam", runs=fit),
                 direction("momentum helps", 0.5, True, "momentum_accelerates_sgd", runs=fit)])  # fmt: skip
     log.save(folder / profile)
