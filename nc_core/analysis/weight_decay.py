@@ -21,7 +21,7 @@ log:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,9 +100,12 @@ class DecoupledComparison:
     def geometric_mean_ratio(self) -> float:
         """``exp(mean(log ratio))`` over the shared weight decays > 0: the typical size of the gap (NaN
         without a shared weight decay)."""
-        if not self.ratios:
-            return math.nan
-        return float(np.exp(np.mean([np.log(r) for r in self.ratios.values()])))
+        return self.geometric_mean_at(self.ratios)
+
+    def geometric_mean_at(self, weight_decays: Iterable[float]) -> float:
+        """``exp(mean(log ratio))`` over ``weight_decays`` (each one of :attr:`ratios`; NaN for none)."""
+        logs = [np.log(self.ratios[w]) for w in weight_decays]
+        return float(np.exp(np.mean(logs))) if logs else math.nan
 
 
 def compare_decoupled(

@@ -76,9 +76,8 @@ def answer(table: pd.DataFrame, profile: str) -> list[str]:
         return "; ".join(f"*{c}*" for c in rows["claim"])
 
     def where(why: str) -> str:  # the scales a claim replicates at, where the profile's own is not one
-        scales = [
-            s.split(", seeds")[0] for s in re.findall(r"^\[([^\]]+)\]|; \[([^\]]+)\]", why) for s in s if s
-        ]
+        # a reason over several scales reads "[scale] why; [scale] why" (nc_core.claims.claim_verdict)
+        scales = [m.split(", seeds")[0] for m in re.findall(r"(?:^|; )\[([^\]]+)\]", why)]
         return f" (at {'; '.join(scales)} only)" if scales and profile not in scales else ""
 
     if len(by["replicates"]):

@@ -21,7 +21,6 @@ per (optimizer, weight decay) as the figures show them:
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from .. import analysis
@@ -157,9 +156,7 @@ def _sgd_gap(valid: pd.DataFrame, wd: pd.DataFrame, scale: str = "") -> list[Che
     ]
     if shared:
         at = ", ".join(f"{w:g}" for w in shared)
-        g_sgd, g_adam = (
-            float(np.exp(np.mean([np.log(comps[d].ratios[w]) for w in shared]))) for d in ("sgdw", "adamw")
-        )
+        g_sgd, g_adam = (comps[d].geometric_mean_at(shared) for d in ("sgdw", "adamw"))
         out.append(
             direction(
                 "the NC0 gap SGDW/SGD is smaller than AdamW/Adam (geometric mean of the ratios at the shared "
