@@ -2,7 +2,7 @@
 (ResNet9 / FashionMNIST) at the cpu profile's scale, fp32 and bf16, over seeds, in one sweep.
 
 Prints, per configuration and metric, the fp32 and bf16 means over seeds, their seed-to-seed standard
-deviations and whether they agree (``nc_core.analysis.precision_agreement``: ``|bf16 - fp32| <= spread``,
+deviations and whether they agree (``nc_core.analysis.variant_agreement``: ``|bf16 - fp32| <= spread``,
 NC metrics on log10); the runs go to a resumable store (default ``_build/bf16-agreement``), so an
 interrupted run picks up where it stopped. Speed is measured by ``training_throughput.py``; bf16 is adopted
 for CPU training where it is both faster and in agreement.
@@ -18,7 +18,7 @@ import argparse
 
 import pandas as pd
 
-from nc_core.analysis import precision_agreement
+from nc_core.analysis import variant_agreement
 from nc_core.provenance import device_name, git_commit
 from nc_core.sweep import Grid, load_results, run_sweep
 from nc_core.sweep.definitions import CPU_SCALE, PAPER_PROTOCOL, TABLE4_CONFIGS
@@ -45,7 +45,7 @@ def main() -> None:
     run_sweep(grid, "paper", root=args.root, workers=args.workers, threads=1)
     finals = load_results(grid, root=args.root)
     finals = finals[finals["status"] == "completed"]
-    table = precision_agreement(finals)
+    table = variant_agreement(finals, "bf16")
     print(f"ResNet9 / FashionMNIST, width {args.width:g}, {CPU_SCALE['subset_per_class']} per class, batch "
           f"{CPU_SCALE['batch_size']}, {args.epochs} epochs, seeds {args.seeds}; {device_name('cpu')}, "
           f"commit {git_commit()}")  # fmt: skip

@@ -16,6 +16,7 @@ from torch.optim.lr_scheduler import MultiStepLR
 
 from nc_core.optim import (
     COUPLED_DECOUPLED_PAIRS,
+    FUSED_NAMES,
     OPTIMIZER_NAMES,
     PAPER_OPTIMIZER_NAMES,
     SGDW,
@@ -187,6 +188,23 @@ def test_matches_reference_with_scheduled_lr(name, n_steps):
     if n_steps == 5:  # the schedule is visible: the base lr throughout gives another answer
         unscheduled = REFERENCE[name](params, grads, [LR] * n_steps, **hp)
         assert max((a - b).abs().max().item() for a, b in zip(got, unscheduled, strict=True)) > 1e-4
+
+
+@pytest.mark.parametrize("name", FUSED_NAMES)
+def test_fused_kernel_matches_the_reference_loop(name):
+    """torch's fused kernel (``fused=True``) is the same update as the reference loop, to float64 rounding,
+    under the LR schedule; it is refused by the names that have none."""
+    params, grads = random_problem(5, seed=4)
+    hp = hyper(name)
+    got = run(name, params, grads, fused=True, **hp)
+    assert_all_close(got, REFERENCE[name](params, grads, scheduled_lrs(LR, 5), **hp))
+    assert all(g["fused"] for g in make_optimizer(name, [params[0].clone()], lr=LR, fused=True).param_groups)
+
+
+@pytest.mark.parametrize("name", sorted(set(OPTIMIZER_NAMES) - set(FUSED_NAMES)))
+def test_fused_is_refused_where_torch_has_no_fused_kernel(name):
+    with pytest.raises(ValueError, match="fused is only accepted by"):
+        make_optimizer(name, [torch.zeros(2, requires_grad=True)], lr=0.1, momentum=0.5, fused=True)
 
 
 @pytest.mark.parametrize("name", ["sgdw", "signum", "signumw", "adam_adamw"])

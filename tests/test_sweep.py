@@ -735,3 +735,16 @@ def test_estimate_counts_each_run_once_at_its_recorded_seconds(tmp_path):
     rest = sum(r.config.epochs for r in runs if r.run_id not in set(finals["run_id"])) * per_epoch
     assert est["measured_hours"] * 3600 == pytest.approx(recorded + rest)
     assert est["per_epoch"][(grid.name, "paper")] == pytest.approx(per_epoch)
+
+
+def test_records_written_before_fused_optimizer_existed_read_as_the_per_tensor_loop():
+    """The shipped records predate ``fused_optimizer`` (their files have no such column); every one of them
+    ran torch's per-tensor loop, and that is how they read."""
+    import pyarrow.parquet as pq
+
+    store = ResultStore("headline_4x")
+    run_id = sorted(store.run_ids())[0]
+    assert "fused_optimizer" not in pq.read_schema(store.final_path(run_id)).names
+    finals = load_results("headline_4x")
+    assert len(finals) == 81 and str(finals["fused_optimizer"].dtype) == "boolean"
+    assert not finals["fused_optimizer"].any()

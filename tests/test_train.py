@@ -170,8 +170,20 @@ def test_bad_config_is_rejected_with_a_clear_message():
 
 
 def test_run_id_ignores_execution_settings_only():
-    assert tiny().run_id == tiny(device="cuda", compile=True, eval_batch_size=7).run_id
+    assert tiny().run_id == tiny(device="cuda", compile=True, eval_batch_size=7, fused_optimizer=False).run_id
     assert tiny().run_id != tiny(width=0.5).run_id
+    # the run id of a configuration recorded before fused_optimizer existed (hash of its identity then)
+    assert RunConfig(epochs=3).run_id == "0cb7fb573492cf64"
+
+
+@pytest.mark.parametrize(("optimizer", "fused"), [("adam", True), ("sgd", True), ("signum", False)])
+def test_record_says_whether_the_optimizer_was_fused(optimizer, fused):
+    """The fused kernel is the default where torch has one; the record says so, and the fused run follows
+    the per-tensor loop's (the same update up to float32 rounding) over a few epochs of training."""
+    cfg = tiny(optimizer=optimizer, lr=0.01 if optimizer != "sgd" else 0.05, epochs=3)
+    on, off = (run_training(cfg.replace(fused_optimizer=f), progress=False) for f in (True, False))
+    assert on.final["fused_optimizer"] is fused and off.final["fused_optimizer"] is False
+    assert on.final["train_loss"] == pytest.approx(off.final["train_loss"], rel=1e-3)
 
 
 def test_train_command_line_writes_history_and_final_record(tmp_path, capsys):

@@ -9,8 +9,8 @@
   fixed total decay, a monotone-trend test and an ANOVA of accuracy against the seed-to-seed spread.
 * :mod:`~nc_core.analysis.partial` - partial neural collapse (Section 4.3): features at the coupled
   optimizers' level of collapse, classifier not.
-* :mod:`~nc_core.analysis.precision` - fp32 against bf16 runs over seeds: do the final metrics agree within
-  the seed-to-seed spread?
+* :mod:`~nc_core.analysis.agreement` - runs with and without a speed-up (bf16 autocast, a fused optimizer)
+  over seeds: do the final metrics agree within the seed-to-seed spread?
 * :mod:`~nc_core.analysis.weight_decay` - weight decay sweeps (Figures 1, 3): mean metrics per weight decay,
   decoupled against coupled at each shared weight decay, the largest decay against none, the tables' cells.
 * :mod:`~nc_core.analysis.paper_tables` - Tables 1 and 2 in the paper's format: the smallest-NC3 run per
@@ -24,6 +24,7 @@
   agreement with the exact NC0 prediction, pair ratios per horizon, order kept at a longer horizon.
 """
 
+from .agreement import LOG_METRICS, variant_agreement
 from .horizons import (
     PAIRS,
     decay_time_scale,
@@ -40,7 +41,6 @@ from .momentum import MomentumEffect, momentum_effect
 from .nc4 import Nc4AtFullAccuracy, Nc4Correlations, nc4_at_full_accuracy, nc4_correlations
 from .paper_tables import best_run_cells, best_runs, paper_cells, side_by_side, value_change_cells
 from .partial import COUPLED, partial_collapse, partial_counts
-from .precision import LOG_METRICS, precision_agreement
 from .regression import SPECIFICATIONS, TABLE5_COLUMNS, fit_nc3_on_nc0, table5
 from .training_dynamics import DynamicsSummary, dynamics_summary, endpoints
 from .training_length import (
@@ -101,7 +101,6 @@ __all__ = [
     "paper_ratios",
     "partial_collapse",
     "partial_counts",
-    "precision_agreement",
     "planned_lr_per_step",
     "predicted_row_sum",
     "prediction_agreement",
@@ -113,4 +112,5 @@ __all__ = [
     "summary_cells",
     "table5",
     "value_change_cells",
+    "variant_agreement",
 ]

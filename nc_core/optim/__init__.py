@@ -18,6 +18,7 @@ from __future__ import annotations
 from .beyond import LION_BETA2, MUON_AUX_LR_RATIO, Lion, LionCoupled, MuonAdamW
 from .factory import (
     COUPLED_DECOUPLED_PAIRS,
+    FUSED_NAMES,
     MUON_NAMES,
     MUON_ROLES,
     OPTIMIZER_NAMES,
@@ -31,6 +32,7 @@ from .rules import SGDW, AdamAdamW, Signum, SignumW
 __all__ = [
     "AdamAdamW",
     "COUPLED_DECOUPLED_PAIRS",
+    "FUSED_NAMES",
     "LION_BETA2",
     "Lion",
     "LionCoupled",

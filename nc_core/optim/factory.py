@@ -26,6 +26,9 @@ name                    weight decay                        implementation
 
 In ``adam_adamw`` the share ``coupled_weight_decay`` of ``weight_decay`` is coupled and the rest decoupled.
 
+``fused=True`` (``sgd``, ``adam``, ``adamw``: :data:`FUSED_NAMES`) takes torch's fused kernel of the same
+update (CPU and CUDA): the same mathematics as torch's per-tensor loop, different float32 rounding, faster.
+
 ``momentum = 0`` gives plain SGD / signSGD with coupled or decoupled decay; ``momentum = beta2 = 0`` gives
 the paper's "AdamU" / "AdamW0" (Figure 8), whose step ``g / (|g| + eps)`` is close to ``sign(g)``.
 
@@ -72,6 +75,7 @@ from .rules import (
 
 __all__ = [
     "COUPLED_DECOUPLED_PAIRS",
+    "FUSED_NAMES",
     "MUON_NAMES",
     "MUON_ROLES",
     "OPTIMIZER_NAMES",
@@ -109,6 +113,9 @@ PAPER_OPTIMIZER_NAMES: tuple[str, ...] = ("sgd", "sgdw", "adam", "adamw", "signu
 
 SCHEDULE_FREE_NAMES: tuple[str, ...] = ("sgd_schedulefree", "adamw_schedulefree")
 """Names whose optimizers need ``train()`` / ``eval()`` (schedule-free)."""
+
+FUSED_NAMES: tuple[str, ...] = ("sgd", "adam", "adamw")
+"""Names whose torch optimizer has a fused kernel (``make_optimizer(..., fused=True)``)."""
 
 MUON_NAMES: tuple[str, ...] = ("muon", "muon_all")
 """Names that take role-tagged parameter groups (:func:`nc_core.models.params.param_groups_for_muon`)."""
@@ -179,6 +186,7 @@ def make_optimizer(
     eps: float = 1e-8,
     warmup_steps: int | None = None,
     aux_lr: float | None = None,
+    fused: bool | None = None,
 ) -> Optimizer:
     """Build optimizer ``name`` (see the module table) over ``params`` (tensors or param-group dicts).
 
@@ -202,6 +210,8 @@ def make_optimizer(
             means 0.
         aux_lr: ``muon`` / ``muon_all`` only: the AdamW groups' LR, ``>= 0``; ``None`` means
             ``lr * MUON_AUX_LR_RATIO`` (``lr / 20``).
+        fused: :data:`FUSED_NAMES` only: ``True`` takes torch's fused kernel, ``False`` its per-tensor
+            loop; ``None`` leaves torch's default (on the CPU the loop, on CUDA ``foreach``).
 
     Raises:
         ValueError: unknown name or an invalid hyperparameter (the message names it).
@@ -218,6 +228,7 @@ def make_optimizer(
         raise ValueError(f"coupled_weight_decay is only accepted by 'adam_adamw', not by {key!r}")
     _check_only_for("warmup_steps", warmup_steps, key, SCHEDULE_FREE_NAMES)
     _check_only_for("aux_lr", aux_lr, key, MUON_NAMES)
+    _check_only_for("fused", fused, key, FUSED_NAMES)
     if key in ("lion", "lion_coupled"):
         check_positive("lr", lr)
     if key in SCHEDULE_FREE_NAMES:
@@ -233,14 +244,19 @@ def make_optimizer(
     match key:
         case "sgd":
             return torch.optim.SGD(
-                params, lr=lr, momentum=momentum, dampening=0.0, weight_decay=weight_decay, nesterov=False
-            )
+                params, lr=lr, momentum=momentum, dampening=0.0, weight_decay=weight_decay, nesterov=False,
+                fused=fused,
+            )  # fmt: skip
         case "sgdw":
             return SGDW(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
         case "adam":
-            return torch.optim.Adam(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+            return torch.optim.Adam(
+                params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, fused=fused
+            )
         case "adamw":
-            return torch.optim.AdamW(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+            return torch.optim.AdamW(
+                params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, fused=fused
+            )
         case "signum":
             return Signum(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
         case "signumw":

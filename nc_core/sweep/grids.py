@@ -28,7 +28,7 @@ from ..data.copies import bound_copy
 from ..models import MODEL_NAMES
 from ..optim import OPTIMIZER_NAMES
 from ..profiles import PROFILES
-from ..train import RunConfig
+from ..train import EXECUTION_FIELDS, RunConfig
 from .beyond import BEYOND_GRIDS
 from .definitions import CPU_EPOCHS, CPU_SCALE, PAPER_GRIDS
 
@@ -44,7 +44,7 @@ __all__ = [
     "schema_problems",
 ]
 
-_CONFIG_FIELDS = {f.name for f in dataclasses.fields(RunConfig)} - {"device", "compile", "eval_batch_size"}
+_CONFIG_FIELDS = {f.name for f in dataclasses.fields(RunConfig)} - set(EXECUTION_FIELDS)
 _MERGED_DICT_FIELDS = ("model_kwargs", "data_kwargs")
 _SCHEDULES = ("step", "cosine", "constant")
 

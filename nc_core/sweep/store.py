@@ -80,7 +80,7 @@ STATES = ("completed", "diverged", "failed", "corrupt", "stale", "in_progress", 
 
 _INT_FIELDS = {"epochs", "batch_size", "seed", "subset_per_class", "metric_every", "metric_log_points",
                "epoch", "epochs_completed", "measured_epoch", "grid_version"}  # fmt: skip
-_BOOL_FIELDS = {"decay_norm_and_bias", "bf16", "compile"}
+_BOOL_FIELDS = {"decay_norm_and_bias", "bf16", "compile", "fused_optimizer"}
 _ERRORS = (pa.ArrowException, OSError, ValueError)
 #: A claim whose owner cannot be verified expires after this many seconds without a heartbeat.
 CLAIM_STALE_AFTER = 3600.0
@@ -281,9 +281,13 @@ def _check_final(df: pd.DataFrame, run_id: str, path: Path) -> None:
 
 
 def _upgrade(df: pd.DataFrame) -> pd.DataFrame:
-    """Today's reading of records written by earlier versions (:func:`_upgrade_nc4`, and NC1 of a run
-    whose class means all coincided, once reported as 0, which reads as perfect collapse: undefined)."""
+    """Today's reading of records written by earlier versions (:func:`_upgrade_nc4`; NC1 of a run whose
+    class means all coincided, once reported as 0, which reads as perfect collapse: undefined; and
+    ``fused_optimizer``, which final records written before it existed lack: their optimizers all ran
+    torch's per-tensor loop, so ``False``)."""
     df = _upgrade_nc4(df)
+    if "status" in df and "fused_optimizer" not in df:
+        df["fused_optimizer"] = False
     for prefix in ("", "init_"):
         nc1, nc2 = f"{prefix}NC1", f"{prefix}NC2"
         if nc1 in df and nc2 in df:

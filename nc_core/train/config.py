@@ -8,10 +8,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["RunConfig"]
+__all__ = ["EXECUTION_FIELDS", "RunConfig"]
 
-# fields that change how fast a run goes but not what it computes; excluded from the run id
-_EXECUTION_FIELDS = ("device", "compile", "eval_batch_size")
+#: Fields that change how fast a run goes but not the mathematics it computes (float rounding aside);
+#: excluded from the run id.
+EXECUTION_FIELDS: tuple[str, ...] = ("device", "compile", "eval_batch_size", "fused_optimizer")
 # fields added after the first results were stored, with the value they implicitly had then: they enter
 # the run id only when set to something else, so that every earlier run id stays what it was
 _LATER_FIELDS = {"layer_metrics": False, "data_copy": None}
@@ -28,6 +29,14 @@ class RunConfig:
     (:mod:`nc_core.metrics.layers`; the models that expose stages only). ``data_copy`` names the imported
     substitute of an image dataset the run trains on (its copy id, :mod:`nc_core.data.copies`; ``None``:
     the original files), so that runs on a copy and on the original files never share a run id.
+
+    Execution fields (:data:`EXECUTION_FIELDS`, not in the run id): ``device``, ``compile`` (the model under
+    ``torch.compile``), ``eval_batch_size`` (metric passes) and ``fused_optimizer``: torch's fused kernel for
+    the optimizers that have one (:data:`~nc_core.optim.FUSED_NAMES`), the same update as torch's
+    per-tensor loop up to float32 rounding and about 1.1x faster per CPU step (``benchmarks/step_profile.py``;
+    ``benchmarks/fused_agreement.py`` shows final metrics within the seed-to-seed spread). Runs recorded
+    before it existed used the per-tensor loop; ``fused_optimizer=False`` repeats them bit for bit. Each
+    record stores whether its optimizer was fused.
     """
 
     model: str = "resnet9"
@@ -56,6 +65,7 @@ class RunConfig:
     device: str = "cpu"
     compile: bool = False
     eval_batch_size: int = 1024
+    fused_optimizer: bool = True
 
     def __post_init__(self) -> None:
         problems = []
@@ -80,9 +90,9 @@ class RunConfig:
             raise ValueError("invalid RunConfig: " + "; ".join(problems))
 
     def identity(self) -> dict[str, Any]:
-        """The fields that determine the run's results (all but device/compile/eval batch size)."""
+        """The fields that determine the run's results (all but :data:`EXECUTION_FIELDS`)."""
         d = dataclasses.asdict(self)
-        for key in _EXECUTION_FIELDS:
+        for key in EXECUTION_FIELDS:
             d.pop(key)
         for key, implicit in _LATER_FIELDS.items():
             if d[key] == implicit:

@@ -56,7 +56,7 @@ from ..data import (
 from ..metrics import NonFiniteError, layer_metrics, stage_outputs
 from ..models import FeatureClassifier, make_model, param_groups_for_decay
 from ..models.params import param_groups_for_muon
-from ..optim import MUON_NAMES, make_optimizer
+from ..optim import FUSED_NAMES, MUON_NAMES, make_optimizer
 from ..provenance import provenance
 from .config import RunConfig
 from .evaluate import measure
@@ -270,6 +270,11 @@ class _Run:
         return {"model": self.model, "optimizer": self.optimizer, "scheduler": self.scheduler}
 
 
+def _fused(config: RunConfig) -> bool:
+    """Whether ``config``'s optimizer runs torch's fused kernel (asked for and available for its name)."""
+    return config.fused_optimizer and config.optimizer.strip().lower() in FUSED_NAMES
+
+
 def _setup(config: RunConfig, data: tuple[TensorData, TensorData | None]) -> _Run:
     """Model, optimizer, LR schedule and loader of ``config``, before any step."""
     device = check_device(config.device)
@@ -289,7 +294,7 @@ def _setup(config: RunConfig, data: tuple[TensorData, TensorData | None]) -> _Ru
         )
     optimizer = make_optimizer(
         config.optimizer, params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay,
-        coupled_weight_decay=config.coupled_weight_decay, beta2=config.beta2,
+        coupled_weight_decay=config.coupled_weight_decay, beta2=config.beta2, fused=_fused(config) or None,
     )  # fmt: skip
     loader = (
         TensorLoader(train, batch_size=config.batch_size, shuffle=True, seed=config.seed)
@@ -472,6 +477,7 @@ def _final_record(
     record.update({k: v for k, v in last.items() if k not in per_epoch})
     record["measured_epoch"] = record.pop("epoch", None)
     record.update({f"init_{k}": v for k, v in first.items() if k.startswith("NC")})
-    record.update({"train_seconds": elapsed, "metric_seconds": metric_seconds, "device": config.device})
+    record.update({"train_seconds": elapsed, "metric_seconds": metric_seconds, "device": config.device,
+                   "fused_optimizer": _fused(config)})  # fmt: skip
     record.update(provenance(config.device))
     return record
