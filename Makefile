@@ -8,6 +8,8 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
 PROFILE ?= cpu
 # FRESH=1: retrain every run of the profile into an empty store (_build/fresh-results) instead of reusing data/results
 FRESH ?=
+# pages executed at the same time (each after the pages it reads; kernels share the cores): one per core
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 
 .PHONY: book test lint venv data chromium mathjax clean
 
@@ -41,14 +43,14 @@ $(MATHJAX):
 	cd _build/mathjax/package/es5 && cp -r tex-svg.js input ui a11y adaptors $(CURDIR)/book/_static/mathjax/
 mathjax: $(MATHJAX)
 
-## make book: run every chapter notebook with papermill at $(PROFILE) (each page recorded for the generated
+## make book: run every chapter notebook with papermill at $(PROFILE), $(JOBS) at a time (each page recorded for the generated
 ## execution status page, book/generated/status.md), then build the Jupyter Book (HTML under _build/html)
 ## with notebook execution off, then open every page in headless Chromium at 1280 px (error outputs, broken
 ## images, chapters without figures, tables or figures too wide for their column, parameter cells shown,
 ## broken figure-data links; full-page screenshots in _build/screenshots) and fill its result into the
 ## status page
 book: venv data chromium $(MATHJAX)
-	$(BIN)/python -m nc_core book execute --profile $(PROFILE) $(if $(FRESH),--fresh)
+	$(BIN)/python -m nc_core book execute --profile $(PROFILE) --jobs $(JOBS) $(if $(FRESH),--fresh)
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
 	$(BIN)/python -m nc_core book check
 

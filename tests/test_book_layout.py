@@ -11,11 +11,12 @@ from pathlib import Path
 
 import nbformat
 import papermill
+import pytest
 from click.testing import CliRunner
 from papermill.cli import papermill as papermill_cli
 
-from nc_core.book.chapters import REPO_ROOT, Chapter
-from nc_core.book.execute import execute_chapter
+from nc_core.book.chapters import CHAPTERS, REPO_ROOT, Chapter, pages, prerequisites
+from nc_core.book.execute import execute_chapter, execute_pages
 from nc_core.book.layout import HIDDEN_TAG, papermill_command, present_parameters
 
 PARAMETERS = """profile: str = "cpu"  # scale: "smoke" | "cpu"
@@ -156,3 +157,50 @@ def test_an_executed_page_has_its_box_its_figure_data_and_its_record(tmp_path):
     runs = record["runs"]
     assert runs["ids"] == ["r1", "r2"] and runs["compute_seconds"] == 93.0 and runs["trained_now"] == 0
     assert not (out / "status" / "page.runs.jsonl").exists()
+
+
+def test_prerequisites_follow_after_and_the_books_order():
+    a, b = Chapter("a", "A"), Chapter("b", "B", after=("a",))
+    everything = Chapter("z", "Z", after=("*",))
+    todo = [(a, None), (b, None), (b, None), (everything, None)]
+    assert prerequisites(todo) == [set(), {0}, {0}, {0, 1, 2}]
+    with pytest.raises(ValueError, match="unknown chapter"):
+        prerequisites([(Chapter("c", "C", after=("nowhere",)), None)])
+    # the book: the claims page waits for every other page, regression for the six weight-decay pages
+    book = pages()
+    needs = prerequisites(book)
+    names = [c.name for c, _ in book]
+    assert needs[names.index("claims")] == set(range(len(book))) - {names.index("claims")}
+    assert {names[j] for j in needs[names.index("regression")]} == {"weight_decay"}
+    assert len(needs[names.index("regression")]) == 6
+    assert all(c.name in ("claims", "regression") or not c.after for c in CHAPTERS)
+
+
+def _page(tmp_path: Path, name: str, code: str) -> Path:
+    return notebook(tmp_path / f"{name}.ipynb", ("markdown", f"# {name}", []),
+                    ("code", 'profile: str = "cpu"', ["parameters"]), ("code", code, []))  # fmt: skip
+
+
+def test_pages_run_in_parallel_only_after_the_pages_they_need(tmp_path):
+    """Two workers: page ``b`` needs ``a``, which writes a file after a pause; had ``b`` started beside
+    ``a`` it would not find the file and fail. ``c`` needs nothing."""
+    marker = tmp_path / "a-was-here"
+    slow = f"import time; time.sleep(2); open({str(marker)!r}, 'w')"
+    a = FakeChapter("a", "A", source=_page(tmp_path, "a", slow))
+    b = FakeChapter("b", "B", after=("a",), source=_page(tmp_path, "b", f"assert open({str(marker)!r})"))
+    c = FakeChapter("c", "C", source=_page(tmp_path, "c", "1 + 1"))
+    out, calls = tmp_path / "out", []
+    failed = execute_pages([(b, None, {}, ()), (a, None, {}, ()), (c, None, {}, ())], "smoke", out, workers=2,
+                           after_each=lambda: calls.append(1))  # fmt: skip
+    assert failed == {} and len(calls) == 3
+    assert all((out / f"{p}.ipynb").exists() for p in "abc")
+
+
+def test_a_failing_page_is_reported_and_no_page_starts_after_it(tmp_path):
+    a = FakeChapter("a", "A", source=_page(tmp_path, "a", "raise RuntimeError('page a broke')"))
+    b = FakeChapter("b", "B", source=_page(tmp_path, "b", "1 + 1"))
+    out = tmp_path / "out"
+    failed = execute_pages([(a, None, {}, ()), (b, None, {}, ())], "smoke", out, workers=1)
+    assert list(failed) == ["a"] and "page a broke" in failed["a"]
+    assert (out / "a.failed.ipynb").exists() and not (out / "b.ipynb").exists()
+    assert json.loads((out / "status" / "a.json").read_text())["result"] == "failed"

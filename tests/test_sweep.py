@@ -496,6 +496,29 @@ def test_collect_trains_the_missing_runs_and_loads_exactly_the_planned_ones(tmp_
     assert fresh.missing == len(grid.expand("paper")) and fresh.finals.empty
 
 
+def test_collect_waits_for_a_run_another_live_process_is_training(tmp_path, monkeypatch):
+    """A page executed beside another that trains one of its runs waits for that run instead of drawing
+    without it; here the other process (this test, holding the claim) lets go after a while, and the run is
+    trained by collect itself, as when the other process dies."""
+    import importlib
+    import threading
+
+    monkeypatch.setattr(importlib.import_module("nc_core.sweep.collect"), "CLAIM_POLL", 0.2)
+    grid = Grid.from_dict(tiny_grid())
+    where = {"optimizer": ["sgd"], "weight_decay": [0.0]}
+    (held,) = grid.expand("paper", where)
+    store = ResultStore(grid.name, tmp_path)
+    assert store.claim(held.run_id)
+    timer = threading.Timer(1.0, store.release, args=(held.run_id,))
+    timer.start()
+    start = time.monotonic()
+    got = collect(grid, "paper", root=tmp_path, workers=1, where=where)
+    timer.join()
+    assert time.monotonic() - start >= 1.0
+    assert got.missing == 0 and list(got.finals["run_id"]) == [held.run_id]
+    assert "1 trained now" in got.message
+
+
 def test_run_one_restores_the_callers_thread_count(tmp_path):
     import torch
 

@@ -23,6 +23,7 @@ __all__ = [
     "page_data",
     "get_pages",
     "pages",
+    "prerequisites",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +47,9 @@ class Chapter:
     an empty dict means the notebook's defaults, given ``profile``, are right for that profile
     (notebooks map ``profile`` to their own sizes in the cell after the parameters cell). A chapter with
     ``variants`` is executed once per variant, each into its own page; ``figures`` says whether its pages
-    must show a figure (the book check enforces it).
+    must show a figure (the book check enforces it). ``after`` names the chapters whose pages must have been
+    executed before this chapter's, because it reads the runs or checks they write (``"*"``: every other
+    chapter); pages that need nothing of each other may run at the same time (``book execute --jobs``).
     """
 
     name: str
@@ -54,6 +57,7 @@ class Chapter:
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     variants: tuple[Variant, ...] = ()
     figures: bool = True
+    after: tuple[str, ...] = ()
 
     def page(self, variant: Variant | None = None) -> str:
         """The page (and executed notebook) name of the chapter or of one of its variants."""
@@ -115,6 +119,7 @@ CHAPTERS: tuple[Chapter, ...] = (
         "regression",
         "How the NC metrics relate: NC3 against NC0 (Table 5, Figures 9, 10), partial collapse (Section 4.3)",
         profiles={"smoke": SMOKE_STORE},
+        after=("weight_decay",),
     ),
     Chapter("momentum", "Momentum and weight decay under SGD (Figure 4)", profiles={"smoke": SMOKE_STORE}),
     Chapter(
@@ -153,13 +158,27 @@ CHAPTERS: tuple[Chapter, ...] = (
     # a how-to: nc_core.metrics.measure on a torchvision network trained in the page (no store, no claims)
     Chapter("own_training", "Using nc_core in your own training"),
     # last: collects the checks every other page saved
-    Chapter("claims", "The paper's claims and their verdicts", figures=False),
+    Chapter("claims", "The paper's claims and their verdicts", figures=False, after=("*",)),
 )
 
 
 def pages() -> list[tuple[Chapter, Variant | None]]:
     """Every page of the book's chapters, in execution order: (chapter, variant or None)."""
     return [(c, v) for c in CHAPTERS for v in (c.variants or (None,))]
+
+
+def prerequisites(todo: list[tuple[Chapter, Variant | None]]) -> list[set[int]]:
+    """For each page of ``todo`` (in order), the positions in ``todo`` of the pages it must wait for: those of
+    the chapters its chapter names in ``after`` (every other page for ``"*"``)."""
+    known = {c.name for c in CHAPTERS} | {c.name for c, _ in todo} | {"*"}
+    unknown = {a for c, _ in todo for a in c.after} - known
+    if unknown:
+        raise ValueError(f"'after' names unknown chapter(s) {sorted(unknown)}")
+    return [
+        {j for j, (other, _) in enumerate(todo) if other is not chapter
+         and ("*" in chapter.after or other.name in chapter.after)}
+        for chapter, _ in todo
+    ]  # fmt: skip
 
 
 def page_data(variant: Variant | None, data_root: str | Path = REPO_ROOT / "data") -> str:

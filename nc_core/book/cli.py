@@ -12,9 +12,10 @@ import papermill
 from ..atomic import check_writable
 from ..claims import CLAIMS_ARCHIVE, archive_checks
 from ..profiles import PROFILES
+from ..sweep.cli import positive_int
 from .chapters import CHAPTERS, REPO_ROOT, figure_pages, get_pages, pages
 from .check import check_book, screenshot
-from .execute import GENERATED, execute_chapter
+from .execute import GENERATED, execute_pages
 from .front import FRONT_PAGE, ensure_front_page
 from .status import apply_check, record_check, write_status_page
 
@@ -42,6 +43,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--fresh", action="store_true",
                      help=f"train every run anew into an empty results store ({FRESH_RESULTS}) instead of "
                      "reusing data/results")  # fmt: skip
+    run.add_argument(
+        "--jobs", type=positive_int, default=1,
+        help="pages executed at the same time (each waits for the pages it reads; default 1)",
+    )  # fmt: skip
     run.set_defaults(handler=_cmd_execute)
     listing = sub.add_parser("list", help="list the chapters and their profiles")
     listing.set_defaults(handler=_cmd_list)
@@ -71,12 +76,18 @@ def _cmd_execute(args: argparse.Namespace) -> int:
     if not args.chapters:  # nor the front page an earlier build's verdicts, should this one stop early
         (args.out / FRONT_PAGE).unlink(missing_ok=True)
     ensure_front_page(args.out)  # the intro includes it; the claims page writes the real one
+    jobs = []
     for chapter, variant in todo:
         declared = papermill.inspect_notebook(str(chapter.notebook))
         extra = {"results_root": str(FRESH_RESULTS)} if args.fresh and "results_root" in declared else {}
-        flags = ("--fresh",) if extra else ()
-        execute_chapter(chapter, args.profile, args.out, variant=variant, parameters=extra, rerun_flags=flags)
-        write_status_page(args.out)  # after every page: a failure later leaves the status of what ran
+        jobs.append((chapter, variant, extra, ("--fresh",) if extra else ()))
+    # the status page after every page: a failure later leaves the status of what ran
+    failed = execute_pages(jobs, args.profile, args.out, workers=args.jobs,
+                           after_each=lambda: write_status_page(args.out))  # fmt: skip
+    for page, error in failed.items():
+        print(f"error: page {page} failed at profile {args.profile!r}: {error}", file=sys.stderr)
+    if failed:
+        return 1
     if not args.chapters and not args.fresh and args.profile != "smoke":
         # a whole build from the shipped results: keep its checks for the claims page of other profiles
         kept = archive_checks(args.out / "claims", args.profile, REPO_ROOT / CLAIMS_ARCHIVE)

@@ -8,10 +8,12 @@ recorded for the execution status page (:mod:`nc_core.book.status`).
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,10 +24,10 @@ import papermill
 from ..plots import RUNS_RECORD_ENV
 from ..provenance import git_commit
 from . import status
-from .chapters import REPO_ROOT, Chapter, Variant, page_data
+from .chapters import REPO_ROOT, Chapter, Variant, page_data, prerequisites
 from .layout import present_parameters, repo_relative
 
-__all__ = ["GENERATED", "PAGES_ENV", "execute_chapter"]
+__all__ = ["GENERATED", "PAGES_ENV", "PageJob", "execute_chapter", "execute_pages"]
 
 GENERATED = REPO_ROOT / "book" / "generated"
 #: Where the page being executed is written (links from the page, e.g. to a figure's data, start there).
@@ -172,3 +174,77 @@ def _add_to_title(path: Path, suffix: str) -> None:
         raise ValueError(f"{path}: the first markdown cell must start with the title ('# ...')")
     cell.source = f"{first}: {suffix}\n{rest}"
     nbformat.write(nb, path)
+
+
+#: One page to execute: its chapter, variant, extra parameters and re-run flags (see :func:`execute_chapter`).
+PageJob = tuple[Chapter, Variant | None, dict[str, Any], tuple[str, ...] | None]
+
+
+def _execute_job(
+    job: PageJob, profile: str, out_dir: Path, progress: bool, threads: int | None
+) -> str | None:
+    """Execute one page; ``None`` when it ran, else the last line of its error. ``threads``: the torch / BLAS
+    threads of its kernel (set through the environment the kernel inherits; a user's setting wins)."""
+    chapter, variant, parameters, flags = job
+    if threads is not None:
+        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(name, str(threads))
+    try:
+        execute_chapter(chapter, profile, out_dir, progress=progress, variant=variant, parameters=parameters,
+                        rerun_flags=flags)  # fmt: skip
+    except Exception as err:  # noqa: BLE001 - reported by page; the partial notebook is kept
+        lines = str(err).strip().splitlines()
+        return lines[-1][:300] if lines else type(err).__name__
+    return None
+
+
+def execute_pages(
+    jobs: list[PageJob],
+    profile: str,
+    out_dir: Path = GENERATED,
+    *,
+    workers: int = 1,
+    after_each: Callable[[], None] = lambda: None,
+) -> dict[str, str]:
+    """Execute ``jobs`` (pages) at ``profile``, ``workers`` at a time, each page only once the pages it needs
+    (:func:`~nc_core.book.chapters.prerequisites`) have run; ``after_each()`` is called after every page.
+
+    With one worker the pages run in order in this process (with papermill's progress bar); with more, each
+    in a process of a pool, whose kernels get ``cpu_count // workers`` threads each. A failing page does not
+    stop the pages already running; no page starts after a failure. Returns ``{page: error}`` of the failed
+    pages (empty when every page ran).
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    needs = prerequisites([(c, v) for c, v, _, _ in jobs])
+    os.environ.setdefault("NC_CORE_GIT_COMMIT", git_commit())  # once, inherited by every worker
+    failed: dict[str, str] = {}
+    done: set[int] = set()
+    if workers == 1:
+        for i, job in enumerate(jobs):
+            if failed:
+                break
+            if (error := _execute_job(job, profile, out_dir, True, None)) is not None:
+                failed[job[0].page(job[1])] = error
+            done.add(i)
+            after_each()
+        return failed
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    running: dict[Future[str | None], int] = {}
+    waiting = list(range(len(jobs)))
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        while waiting or running:
+            ready = [i for i in waiting if needs[i] <= done] if not failed else []
+            for i in ready[: workers - len(running)]:
+                waiting.remove(i)
+                running[pool.submit(_execute_job, jobs[i], profile, out_dir, False, threads)] = i
+            if not running:
+                break  # after a failure, nothing more starts
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                i = running.pop(future)
+                if (error := future.result()) is not None:
+                    failed[jobs[i][0].page(jobs[i][1])] = error
+                done.add(i)
+                after_each()
+    return failed

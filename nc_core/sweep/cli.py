@@ -41,7 +41,8 @@ from .store import DEFAULT_ROOT, STATES, ResultStore, prune, sweep_status, unpla
 __all__ = ["register"]
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (a one-line usage error otherwise)."""
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
@@ -84,19 +85,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run = sub.add_parser("run", help="run the pending runs of a grid (finished ones are skipped)")
     common(run, "cpu")
     run.add_argument("--backend", choices=BACKENDS, default="local", help="default: local")
-    run.add_argument("--workers", type=_positive_int, default=1,
+    run.add_argument("--workers", type=positive_int, default=1,
                      help="local backend: parallel processes (default 1: in this process)")  # fmt: skip
     run.add_argument(
         "--ray-address", default=None, help="ray backend: an existing cluster ('auto' or host:port)"
     )
-    run.add_argument("--ray-num-cpus", type=_positive_int, default=None,
+    run.add_argument("--ray-num-cpus", type=positive_int, default=None,
                      help="ray backend: CPUs of the local Ray instance (default: all)")  # fmt: skip
-    run.add_argument("--cpus-per-run", type=_positive_int, default=1, help="ray backend: CPUs per task")
-    run.add_argument("--runs-per-gpu", type=_positive_int, default=1,
+    run.add_argument("--cpus-per-run", type=positive_int, default=1, help="ray backend: CPUs per task")
+    run.add_argument("--runs-per-gpu", type=positive_int, default=1,
                      help="ray backend with --device cuda: k runs share a GPU (num_gpus=1/k)")  # fmt: skip
     run.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="default: cpu")
     run.add_argument(
-        "--threads", type=_positive_int, default=None, help="local backend: torch threads per run"
+        "--threads", type=positive_int, default=None, help="local backend: torch threads per run"
     )
     run.add_argument("--max-runs", type=int, default=None, help="run at most N of the pending runs")
     run.add_argument("--retry-diverged", action="store_true", help="run diverged runs again")

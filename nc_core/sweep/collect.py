@@ -8,6 +8,7 @@ import dataclasses
 import io
 import json
 import os
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +19,13 @@ import pandas as pd
 from ..metrics import LAYER_COLUMNS
 from ..train import RunConfig
 from .grids import Grid, PlannedRun, get_grid
-from .runner import run_sweep
+from .runner import CLAIMED_ELSEWHERE, run_sweep
 from .store import DEFAULT_ROOT, load_histories, load_results
 
-__all__ = ["GridResults", "collect", "layer_table"]
+__all__ = ["CLAIM_POLL", "GridResults", "collect", "layer_table"]
+
+#: Seconds between looks at a run another process is training (:func:`collect` waits for its record).
+CLAIM_POLL = 2.0
 
 # run columns repeated on every stage row of layer_table besides the RunConfig fields (when present)
 _RUN_COLUMNS = ("status", "train_acc", "test_acc", "horizon", "profile")
@@ -67,8 +71,10 @@ def collect(
 ) -> GridResults:
     """Train the runs of ``grid`` at ``profile`` (optionally a ``where`` slice) that are not in the store
     (when ``run_missing``; ``workers`` processes of one torch thread, capped at the CPU count, the sweep's
-    own output kept out of the page; a run another grid recorded is copied, not trained), then load the
-    records of exactly the planned runs: the one call a book page makes for its runs. The grid is resolved
+    own output kept out of the page; a run another grid recorded is copied, not trained; a run another
+    live process is training, e.g. a page executed beside this one, is waited for, every
+    :data:`CLAIM_POLL` seconds, and trained here should that process die), then load the records of exactly
+    the planned runs: the one call a book page makes for its runs. The grid is resolved
     and expanded once, here, and its planned runs are passed on to :func:`~nc_core.sweep.run_sweep`.
 
     With ``record`` (the default), the loaded runs are noted for the book's status page
@@ -82,15 +88,26 @@ def collect(
     planned = g.expand(profile, where, data_root)
     ids = {r.run_id for r in planned}
     if run_missing:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            summary = run_sweep(
-                g, profile, root=root, data_root=data_root, workers=max(1, min(workers, os.cpu_count() or 1)),
-                threads=1, progress=False, runs=planned,
-            )  # fmt: skip
-        copied = summary["reused"]
+        totals: dict[str, int] = {}
+        workers = max(1, min(workers, os.cpu_count() or 1))
+        while True:
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                summary = run_sweep(
+                    g, profile, root=root, data_root=data_root, workers=workers, threads=1, progress=False,
+                    runs=planned,
+                )  # fmt: skip
+            totals.setdefault("skipped", summary["skipped"])
+            for status, n in summary["statuses"].items():
+                totals[status] = totals.get(status, 0) + n
+            if not summary["statuses"].get(CLAIMED_ELSEWHERE):
+                break
+            totals[CLAIMED_ELSEWHERE] -= summary["statuses"][CLAIMED_ELSEWHERE]
+            time.sleep(CLAIM_POLL)
+        copied = totals.get("reused", 0)
+        trained = sum(n for status, n in totals.items() if status not in ("skipped", "reused"))
         message = (
             f"grid {g.name} v{g.version} at profile {profile!r}: {len(planned)} runs planned, "
-            f"{summary['skipped']} reused from the store, {summary['ran'] - copied} trained now"
+            f"{totals['skipped']} reused from the store, {trained} trained now"
             + (f", {copied} copied from other grids' records of the same runs" if copied else "")
         )
     else:

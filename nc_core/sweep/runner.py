@@ -32,6 +32,7 @@ from .store import DEFAULT_ROOT, ResultStore, dataset_version
 
 __all__ = [
     "BACKENDS",
+    "CLAIMED_ELSEWHERE",
     "check_datasets",
     "check_ray_request",
     "check_runnable",
@@ -44,6 +45,8 @@ __all__ = [
 ]
 
 BACKENDS = ("local", "ray")
+#: The status of a run another live process is training (left to it).
+CLAIMED_ELSEWHERE = "claimed elsewhere"
 
 
 # -- checks before anything runs -------------------------------------------------------------------------
@@ -150,7 +153,7 @@ def _run_one(
         where = store.claim_path(run_id).parent
         return _failed(run_id, f"cannot claim the run in {where}: {err.strerror or err}")
     if not claimed:  # another live process is training it
-        return {"run_id": run_id, "status": "claimed elsewhere", "seconds": 0.0}
+        return {"run_id": run_id, "status": CLAIMED_ELSEWHERE, "seconds": 0.0}
     try:
         with store.heartbeat(run_id):
             state, detail = store.record_state(run_id, dataset_version(config))
