@@ -230,7 +230,7 @@ def main() -> None:
     parser.add_argument("--compile-modes", nargs="*", default=["default"],
                         help="torch.compile modes to try (none: skip compile)")  # fmt: skip
     parser.add_argument("--cold-compile", action="store_true", help="compile with an empty inductor cache")
-    parser.add_argument("--agree-steps", type=int, default=300)
+    parser.add_argument("--agree-steps", type=int, default=300, help="0: no agreement check")
     parser.add_argument("--profile-steps", type=int, default=40, help="0: no torch.profiler table")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -328,6 +328,8 @@ def main() -> None:
     if args.profile_steps:
         top_ops(baselines[first], batches, args.profile_steps)
     faster = [v for v in variants[len(args.optimizers) :] if v.exact and ratios[v.name] > 1.05]
+    if not args.agree_steps:
+        return
     print(
         f"\nAgreement with the baseline from the same weights and batches: max relative difference of the "
         f"loss over steps 1-2, 1-10, 1-100, 1-{args.agree_steps} | of the final weights: all, worst tensor"

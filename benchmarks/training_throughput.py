@@ -10,8 +10,8 @@ For every width asked for, the same architecture (same width, same initial weigh
   * engine loop: :func:`nc_core.train.run_training` (on-device normalised tensors, index batching, one
     host sync per epoch, channels_last; cuDNN autotuning on CUDA; ``--compile`` optional) with
     ``fused_optimizer=False``: how every run before the fused kernel was adopted trained (issue 26);
-  * engine fused: the same with ``fused_optimizer=True`` (the default since; optimizers of
-    ``nc_core.optim.FUSED_NAMES`` only);
+  * engine fused: the same with ``fused_optimizer=True`` (the default since; it acts on the optimizers of
+    ``nc_core.optim.FUSED_NAMES`` only: for ``sgd`` the two columns are the same computation);
   * engine bf16: engine fused with ``bf16=True`` (autocast of the training steps; metric passes float32).
 
 It prints images/second of each (best engine epoch after the first, best of ``--repeats`` timed windows
@@ -112,7 +112,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--model", default="resnet9")
-    parser.add_argument("--optimizer", default="adam", choices=FUSED_NAMES)
+    parser.add_argument("--optimizer", default="adam", choices=("sgd", *FUSED_NAMES))
     parser.add_argument("--lr", type=float, default=0.005, help="Table 4's Adam LR (SGD's: 0.01)")
     parser.add_argument("--dataset", default="fashionmnist")
     parser.add_argument("--root", default="data")

@@ -176,10 +176,10 @@ def test_run_id_ignores_execution_settings_only():
     assert RunConfig(epochs=3).run_id == "0cb7fb573492cf64"
 
 
-@pytest.mark.parametrize(("optimizer", "fused"), [("adam", True), ("sgd", True), ("signum", False)])
+@pytest.mark.parametrize(("optimizer", "fused"), [("adam", True), ("adamw", True), ("sgd", False)])
 def test_record_says_whether_the_optimizer_was_fused(optimizer, fused):
-    """The fused kernel is the default where torch has one; the record says so, and the fused run follows
-    the per-tensor loop's (the same update up to float32 rounding) over a few epochs of training."""
+    """The fused kernel is the default where the project uses one; the record says so, and the fused run
+    follows the per-tensor loop's (the same update up to float32 rounding) over a few epochs of training."""
     cfg = tiny(optimizer=optimizer, lr=0.01 if optimizer != "sgd" else 0.05, epochs=3)
     on, off = (run_training(cfg.replace(fused_optimizer=f), progress=False) for f in (True, False))
     assert on.final["fused_optimizer"] is fused and off.final["fused_optimizer"] is False

@@ -32,8 +32,8 @@ class RunConfig:
 
     Execution fields (:data:`EXECUTION_FIELDS`, not in the run id): ``device``, ``compile`` (the model under
     ``torch.compile``), ``eval_batch_size`` (metric passes) and ``fused_optimizer``: torch's fused kernel for
-    the optimizers that have one (:data:`~nc_core.optim.FUSED_NAMES`), the same update as torch's
-    per-tensor loop up to float32 rounding and about 1.1x faster per CPU step (``benchmarks/step_profile.py``;
+    Adam and AdamW (:data:`~nc_core.optim.FUSED_NAMES`), the same update as torch's per-tensor loop up to
+    float32 rounding and 1.05x faster per CPU step at the ``cpu`` scale (``benchmarks/step_profile.py``;
     ``benchmarks/fused_agreement.py`` shows final metrics within the seed-to-seed spread). Runs recorded
     before it existed used the per-tensor loop; ``fused_optimizer=False`` repeats them bit for bit. Each
     record stores whether its optimizer was fused.
