@@ -381,6 +381,29 @@ def test_sgd_rows_decide_coupled_decay_only_where_its_decay_acted():
     assert verdict(checks, "coupled_wd_lowers_nc") == "contradicted"
 
 
+def test_signum_rows_decide_coupled_decay_only_where_theorem_3_4s_first_switch_falls_in_the_run():
+    # Signum at LR 0.001 at the cpu profile: sum eta = 0.001 x 1,580 x 1.11 = 1.7538. Eq. 22's first
+    # condition with the exact factors, K = 10: phi = 1 / (3 (exp(2 x 1.7538 / 3) + 9)) = 1 / (3 x 12.2195)
+    # = 0.02728 against lambda x 1.7538: 0.000877 at 5e-4 (no switch: the decay never touched the sign),
+    # 0.0877 at 0.05 (switched)
+    runs = wd_runs({0.0: 1.0, 5e-4: 1.0, 0.05: 1.0})
+    signum = runs["optimizer"] == "signum"
+    runs.loc[signum, "lr"] = 0.001
+    runs.loc[signum, "NC0_code"] = runs.loc[signum, "NC3_code"] = 1.0  # Signum's NC does not fall
+    failing = runs.copy()
+    failing.loc[signum & (failing["weight_decay"] == 0.05), "train_acc"] = 0.5  # valid only up to 5e-4
+    checks = weight_decay_checks(failing, len(failing), "cpu")
+    gate = [c for c in checks if c.text.startswith("Signum's coupled decay acted")]
+    assert len(gate) == 1 and not gate[0].passed and gate[0].claim == ""
+    assert gate[0].value == "sum of LRs 1.75: no switch"
+    assert not any(c.text.startswith("Signum: mean") for c in checks)
+    assert verdict(checks, "coupled_wd_lowers_nc") == "replicates"  # Adam's and SGD's fall 6x at 0.05
+    # at 0.05 the switch falls in the run, so Signum's flat NC contradicts the claim
+    checks = weight_decay_checks(runs, len(runs), "cpu")
+    assert not [c for c in checks if c.text.startswith("Signum's coupled decay acted")]
+    assert verdict(checks, "coupled_wd_lowers_nc") == "contradicted"
+
+
 def test_sgd_gap_is_decided_only_where_both_decoupled_decays_acted():
     # only weight decay 5e-4 shared: B = 17.538 x 5e-4 = 0.0088 < 0.105 for SGDW and AdamW alike, so the
     # gap AdamW/Adam 3 against SGDW/SGD 1 is not evidence: not testable

@@ -10,7 +10,8 @@ per (optimizer, weight decay) as the figures show them:
   every shared weight decay > 0 where the decay acted; magnitude: the decoupled optimizer's lowest mean NC0
   at least :data:`FAR_ABOVE` times the coupled one's (the paper's "far above": its Figure 1 spans decades);
 * ``coupled_wd_lowers_nc`` - direction: the mean at the largest valid weight decay below the mean without;
-  SGD's rows only where its decay acted there (Theorem 3.1's budget; an unclaimed precondition says when not);
+  each optimizer's rows only where its decay acted there (SGD: Theorem 3.1's budget; Adam and Signum:
+  Theorem 3.4's first sign switch within the run; an unclaimed precondition says when not);
 * ``sgd_gap_smaller`` - precondition: a shared weight decay where SGDW's and AdamW's decays both acted;
   direction: SGDW/SGD's typical NC0 ratio there below AdamW/Adam's by the tolerance;
 * ``nc0_tracks_nc3`` - direction: OLS slope of NC3 on NC0 > 0 (p < 0.01); magnitude: R^2 >= 0.7 (paper 0.730);
@@ -25,9 +26,11 @@ import pandas as pd
 
 from .. import analysis
 from ..claims import Check, above, below, direction, magnitude, precondition
+from ..data import get_spec
 from ..plots import OPTIMIZER_LABELS as LABEL
 from ..profiles import VALID_TRAIN_ACC, valid_mask
 from ..sweep.summary import summarise_by
+from ..theory import sign_conditions
 from .common import ACTED_BUDGET, budgets, runs_finished, stored_runs_finished
 
 __all__ = [
@@ -186,25 +189,44 @@ def headline_checks(finals: pd.DataFrame, planned: int, profile: str, scale: str
     return out
 
 
-def _sgd_decay_acted(runs: pd.DataFrame) -> Check:
-    """Whether SGD's coupled decay acted at its largest valid weight decay: by Theorem 3.1 it shrinks the
-    classifier by about ``exp(-B / (1 - beta))`` (``B = lambda * sum_t eta_t``; momentum ``beta`` carries each
-    decay step on), so ``B / (1 - beta) >= ACTED_BUDGET`` in the median run there. Without it the theorem
-    itself predicts no visible fall, and SGD's rows cannot decide ``coupled_wd_lowers_nc``. The check names
-    no claim (only SGD's rows are left out). Adam's and Signum's coupled decay acts through the normalised
-    gradient, for which no such budget is known: their rows are always decided."""
+def _coupled_decay_acted(opt: str, runs: pd.DataFrame) -> Check:
+    """Whether ``opt``'s coupled decay acted at its largest valid weight decay ``lambda``, in the median run
+    there; where it did not, the theory itself predicts no visible fall, and ``opt``'s rows cannot decide
+    ``coupled_wd_lowers_nc`` (the check names no claim: only those rows are left out).
+
+    * SGD (Theorem 3.1): the decay shrinks the classifier by about ``exp(-B / (1 - beta))`` (``B = lambda *
+      sum_t eta_t``; momentum ``beta`` carries each decay step on), so ``B / (1 - beta) >= ACTED_BUDGET``.
+    * Signum and Adam (Theorem 3.4: sign descent, which Adam is at ``beta1 = beta2 = eps = 0``): the coupled
+      decay changes nothing until ``lambda * W`` overtakes the gradient and flips its sign, the first switch
+      ``T1`` of Eq. 22. Before it the weights grow by the LR each step (``a_t = b_t = sum_{s<t} eta_s``), so
+      the switch is reached within the run iff Eq. 22's first condition fails at ``a = b = sum_t eta_t``
+      (:func:`nc_core.theory.sign_conditions`, with the ``1/sqrt(K-1)`` factors the proof drops; ``K`` the
+      number of classes).
+    """
     decayed = runs[runs["weight_decay"] > 0]
+    name = LABEL[opt]
     if decayed.empty:
-        return precondition("SGD has valid runs with weight decay > 0", "none", False)
+        return precondition(f"{name} has valid runs with weight decay > 0", "none", False)
     top = float(decayed["weight_decay"].max())
     at = decayed[decayed["weight_decay"] == top]
-    b = float((budgets(at) / (1.0 - at["momentum"].astype(float))).median())
+    if opt == "sgd":
+        b = float((budgets(at) / (1.0 - at["momentum"].astype(float))).median())
+        return precondition(
+            f"SGD's coupled decay acted at its largest valid weight decay ({top:g}): B / (1 - momentum) >= "
+            f"{ACTED_BUDGET:.3f} in its median run (Theorem 3.1), else SGD's rows cannot test "
+            "coupled_wd_lowers_nc",
+            f"median {b:.3g}",
+            b >= ACTED_BUDGET,
+        )
+    lr_sum = float((budgets(at) / top).median())
+    k = int(get_spec(str(at["dataset"].iloc[0])).num_classes)
+    no_switch, _ = sign_conditions(lr_sum, lr_sum, k, top)
     return precondition(
-        f"SGD's coupled decay acted at its largest valid weight decay ({top:g}): B / (1 - momentum) >= "
-        f"{ACTED_BUDGET:.3f} in its median run (Theorem 3.1), else SGD's rows cannot test "
-        "coupled_wd_lowers_nc",
-        f"median {b:.3g}",
-        b >= ACTED_BUDGET,
+        f"{name}'s coupled decay acted at its largest valid weight decay ({top:g}): the first sign switch of "
+        f"Theorem 3.4 (lambda * w overtakes the gradient, Eq. 22 with K = {k}) falls within the run's LR sum "
+        f"in its median run, else {name}'s rows cannot test coupled_wd_lowers_nc",
+        f"sum of LRs {lr_sum:.3g}: {'no switch' if no_switch else 'switched'}",
+        not bool(no_switch),
     )
 
 
@@ -232,8 +254,8 @@ def weight_decay_checks(
         out += _pair_checks(valid, wd, hi, lo, claim)
     for opt in ("adam", "signum", "sgd"):
         runs = valid[valid["optimizer"] == opt]
-        if opt == "sgd" and not (gate := _sgd_decay_acted(runs)).passed:
-            out.append(gate)  # SGD's rows cannot decide the claim; Adam's and Signum's still do
+        if not (gate := _coupled_decay_acted(opt, runs)).passed:
+            out.append(gate)  # this optimizer's rows cannot decide the claim; the others' still do
             continue
         for metric in METRICS:
             e = analysis.coupled_decay_effect(wd, opt, metric)
