@@ -20,7 +20,7 @@ $(BIN)/python:
 	$(BIN)/pip install --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -e ".[book,dev]"
+	$(BIN)/pip install --no-compile -e ".[book,dev]"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 venv: $(STAMP)
@@ -54,9 +54,9 @@ book: venv data chromium $(MATHJAX)
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
 	$(BIN)/python -m nc_core book check
 
-## make test: lint, then the test suite
+## make test: lint, then the test suite, $(JOBS) test processes at a time (pytest-xdist)
 test: venv lint data chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(if $(filter-out 1,$(JOBS)),-n $(JOBS))
 
 lint: venv
 	$(BIN)/ruff check .
