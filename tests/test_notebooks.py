@@ -123,6 +123,8 @@ def test_book_command_line_validates_names(capsys):
     assert main(["book", "execute", "no-such-chapter"]) == 2
     assert "unknown chapter or page" in capsys.readouterr().err
     assert main(["book", "execute", "--profile", "huge"]) == 2
+    assert main(["book", "execute", "theory", "--jobs", "0"]) == 2
+    assert "expected an integer >= 1" in capsys.readouterr().err
 
 
 def test_coverage_page_lists_every_figure_and_table_of_the_paper():

@@ -87,6 +87,7 @@ def _cmd_execute(args: argparse.Namespace) -> int:
     for page, error in failed.items():
         print(f"error: page {page} failed at profile {args.profile!r}: {error}", file=sys.stderr)
     if failed:
+        print("pages not started before the failure were not executed", file=sys.stderr)
         return 1
     if not args.chapters and not args.fresh and args.profile != "smoke":
         # a whole build from the shipped results: keep its checks for the claims page of other profiles
