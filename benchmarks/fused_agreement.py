@@ -17,7 +17,7 @@ prints, side by side:
 
 Usage:
   python benchmarks/fused_agreement.py                                  # adam, adamw at 0.05: 6 runs
-  python benchmarks/fused_agreement.py --optimizers sgd adam adamw --weight-decays 0.0005 0.05
+  python benchmarks/fused_agreement.py --optimizers adamw --weight-decays 0.0005 0.05 0.5
 """
 
 from __future__ import annotations

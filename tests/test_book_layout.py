@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from papermill.cli import papermill as papermill_cli
 
-from nc_core.book.chapters import CHAPTERS, REPO_ROOT, Chapter, pages, prerequisites
+from nc_core.book.chapters import CHAPTERS, REPO_ROOT, Chapter, execution_order, pages, prerequisites
 from nc_core.book.execute import execute_chapter, execute_pages
 from nc_core.book.layout import HIDDEN_TAG, papermill_command, present_parameters
 
@@ -166,6 +166,10 @@ def test_prerequisites_follow_after_and_the_books_order():
     assert prerequisites(todo) == [set(), {0}, {0}, {0, 1, 2}]
     with pytest.raises(ValueError, match="unknown chapter"):
         prerequisites([(Chapter("c", "C", after=("nowhere",)), None)])
+    with pytest.raises(ValueError, match="in a cycle: a, b"):
+        prerequisites([(Chapter("a", "A", after=("b",)), None), (Chapter("b", "B", after=("a",)), None)])
+    # one page after another: the given order wherever the waits allow it
+    assert execution_order([{2}, set(), set(), {0}], list("wxyz")) == [1, 2, 0, 3]
     # the book: the claims page waits for every other page, regression for the six weight-decay pages
     book = pages()
     needs = prerequisites(book)
@@ -173,7 +177,9 @@ def test_prerequisites_follow_after_and_the_books_order():
     assert needs[names.index("claims")] == set(range(len(book))) - {names.index("claims")}
     assert {names[j] for j in needs[names.index("regression")]} == {"weight_decay"}
     assert len(needs[names.index("regression")]) == 6
-    assert all(c.name in ("claims", "regression") or not c.after for c in CHAPTERS)
+    pooled = {names[j] for j in needs[names.index("training_length")]}
+    assert pooled == {"dynamics", "weight_decay", "momentum", "beyond"}
+    assert all(c.name in ("claims", "regression", "training_length") or not c.after for c in CHAPTERS)
 
 
 def _page(tmp_path: Path, name: str, code: str) -> Path:

@@ -760,14 +760,20 @@ def test_estimate_counts_each_run_once_at_its_recorded_seconds(tmp_path):
     assert est["per_epoch"][(grid.name, "paper")] == pytest.approx(per_epoch)
 
 
-def test_records_written_before_fused_optimizer_existed_read_as_the_per_tensor_loop():
+def test_records_written_before_fused_optimizer_existed_read_as_the_per_tensor_loop(tmp_path):
     """The shipped records predate ``fused_optimizer`` (their files have no such column); every one of them
-    ran torch's per-tensor loop, and that is how they read."""
+    ran torch's per-tensor loop, and that is how one of them reads, copied into a store of its own."""
+    import shutil
+
     import pyarrow.parquet as pq
 
-    store = ResultStore("headline_4x")
-    run_id = sorted(store.run_ids())[0]
-    assert "fused_optimizer" not in pq.read_schema(store.final_path(run_id)).names
-    finals = load_results("headline_4x")
-    assert len(finals) == 81 and str(finals["fused_optimizer"].dtype) == "boolean"
+    shipped = ResultStore("headline_4x")
+    run_id = sorted(shipped.run_ids())[0]
+    assert "fused_optimizer" not in pq.read_schema(shipped.final_path(run_id)).names
+    copy = ResultStore("headline_4x", tmp_path)
+    copy.folder.mkdir(parents=True)
+    for path in (shipped.final_path(run_id), shipped.history_path(run_id)):
+        shutil.copy(path, copy.folder / path.name)
+    finals = load_results("headline_4x", root=tmp_path)
+    assert list(finals["run_id"]) == [run_id] and str(finals["fused_optimizer"].dtype) == "boolean"
     assert not finals["fused_optimizer"].any()

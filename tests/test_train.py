@@ -114,6 +114,21 @@ def test_interrupted_run_resumes_to_the_identical_result(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(results(again), results(uninterrupted))
 
 
+@pytest.mark.parametrize("before", [False, True])
+def test_a_run_resumed_with_the_other_optimizer_kernel_continues_with_it(tmp_path, monkeypatch, before):
+    """``fused_optimizer`` is not part of the run id, so a checkpoint of the loop resumes fused and one of the
+    fused kernel resumes with the loop when asked; the record names the kernel that ran, and the result
+    follows the uninterrupted run (the same update up to float32 rounding)."""
+    cfg = tiny(optimizer="adam", lr=0.01, fused_optimizer=before)
+    _, original = interrupt_at_epoch(cfg, tmp_path, monkeypatch)
+    monkeypatch.setattr(TensorLoader, "set_epoch", original)
+    resumed = run_training(cfg.replace(fused_optimizer=not before), checkpoint_dir=tmp_path, progress=False)
+    assert resumed.final["fused_optimizer"] is (not before)
+    assert resumed.final["epochs_completed"] == 6
+    uninterrupted = run_training(cfg, progress=False)
+    assert resumed.final["train_loss"] == pytest.approx(uninterrupted.final["train_loss"], rel=1e-3)
+
+
 def test_divergence_is_recorded_not_raised():
     result = run_training(tiny(lr=1e12, momentum=0.0, weight_decay=0.0), progress=False)
     assert result.status == "diverged"

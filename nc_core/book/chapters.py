@@ -22,6 +22,7 @@ __all__ = [
     "figure_pages",
     "page_data",
     "get_pages",
+    "execution_order",
     "pages",
     "prerequisites",
 ]
@@ -131,6 +132,8 @@ CHAPTERS: tuple[Chapter, ...] = (
         "training_length",
         "Training length: the horizon at which the paper's effects appear (Figures 13, 14)",
         profiles={"smoke": SMOKE_STORE},
+        # its decay-budget section pools the ResNet9 / FashionMNIST runs of every grid these pages train
+        after=("dynamics", "weight_decay", "momentum", "beyond"),
     ),
     Chapter(
         "ufm",
@@ -169,16 +172,41 @@ def pages() -> list[tuple[Chapter, Variant | None]]:
 
 def prerequisites(todo: list[tuple[Chapter, Variant | None]]) -> list[set[int]]:
     """For each page of ``todo`` (in order), the positions in ``todo`` of the pages it must wait for: those of
-    the chapters its chapter names in ``after`` (every other page for ``"*"``)."""
+    the chapters its chapter names in ``after`` (every other page for ``"*"``).
+
+    Raises:
+        ValueError: ``after`` names a chapter that does not exist, or pages wait for each other in a cycle.
+    """
     known = {c.name for c in CHAPTERS} | {c.name for c, _ in todo} | {"*"}
     unknown = {a for c, _ in todo for a in c.after} - known
     if unknown:
         raise ValueError(f"'after' names unknown chapter(s) {sorted(unknown)}")
-    return [
+    needs = [
         {j for j, (other, _) in enumerate(todo) if other is not chapter
          and ("*" in chapter.after or other.name in chapter.after)}
         for chapter, _ in todo
     ]  # fmt: skip
+    execution_order(needs, [c.page(v) for c, v in todo])  # a cycle is an error here, before anything runs
+    return needs
+
+
+def execution_order(needs: list[set[int]], names: list[str]) -> list[int]:
+    """Positions ``0 .. n-1`` ordered so that each comes after the positions ``needs[i]`` it waits for, and
+    otherwise in the given order (Kahn's algorithm, smallest ready position first).
+
+    Raises:
+        ValueError: some positions wait for each other in a cycle (``names`` names them).
+    """
+    done: set[int] = set()
+    order: list[int] = []
+    while len(order) < len(needs):
+        ready = next((i for i in range(len(needs)) if i not in done and needs[i] <= done), None)
+        if ready is None:
+            stuck = [names[i] for i in range(len(needs)) if i not in done]
+            raise ValueError(f"pages wait for each other in a cycle: {', '.join(stuck)}")
+        order.append(ready)
+        done.add(ready)
+    return order
 
 
 def page_data(variant: Variant | None, data_root: str | Path = REPO_ROOT / "data") -> str:

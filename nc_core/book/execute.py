@@ -24,7 +24,7 @@ import papermill
 from ..plots import RUNS_RECORD_ENV
 from ..provenance import git_commit
 from . import status
-from .chapters import REPO_ROOT, Chapter, Variant, page_data, prerequisites
+from .chapters import REPO_ROOT, Chapter, Variant, execution_order, page_data, prerequisites
 from .layout import present_parameters, repo_relative
 
 __all__ = ["GENERATED", "PAGES_ENV", "PageJob", "execute_chapter", "execute_pages"]
@@ -209,10 +209,14 @@ def execute_pages(
     """Execute ``jobs`` (pages) at ``profile``, ``workers`` at a time, each page only once the pages it needs
     (:func:`~nc_core.book.chapters.prerequisites`) have run; ``after_each()`` is called after every page.
 
-    With one worker the pages run in order in this process (with papermill's progress bar); with more, each
-    in a process of a pool, whose kernels get ``cpu_count // workers`` threads each. A failing page does not
-    stop the pages already running; no page starts after a failure. Returns ``{page: error}`` of the failed
+    With one worker the pages run one after the other in this process (with papermill's progress bar), in
+    the given order where it allows (:func:`~nc_core.book.chapters.execution_order`); with more, each in a
+    process of a pool, whose kernels get ``cpu_count // workers`` threads each. A failing page does not stop
+    the pages already running; no page starts after a failure. Returns ``{page: error}`` of the failed
     pages (empty when every page ran).
+
+    Raises:
+        ValueError: ``workers < 1``, or pages that wait for each other in a cycle (before any page runs).
     """
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
@@ -221,9 +225,10 @@ def execute_pages(
     failed: dict[str, str] = {}
     done: set[int] = set()
     if workers == 1:
-        for i, job in enumerate(jobs):
+        for i in execution_order(needs, [c.page(v) for c, v, _, _ in jobs]):
             if failed:
                 break
+            job = jobs[i]
             if (error := _execute_job(job, profile, out_dir, True, None)) is not None:
                 failed[job[0].page(job[1])] = error
             done.add(i)

@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..atomic import atomic_write
 from ..plots import RUNS_RECORD_ENV
 from .chapters import pages
 
@@ -123,8 +124,9 @@ def write_record(out_dir: str | Path, record: dict[str, Any]) -> Path:
     """Write a page's record (a dict with at least ``page``) to ``<out_dir>/status/<page>.json``."""
     path = _folder(Path(out_dir)) / f"{record['page']}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=1, default=str), encoding="utf-8")
-    return path
+    text = json.dumps(record, indent=1, default=str)
+    # atomic: pages executed in parallel write theirs while the status page reads every record
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def load_records(out_dir: str | Path) -> dict[str, dict[str, Any]]:

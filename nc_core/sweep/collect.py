@@ -8,7 +8,9 @@ import dataclasses
 import io
 import json
 import os
+import sys
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +22,7 @@ from ..metrics import LAYER_COLUMNS
 from ..train import RunConfig
 from .grids import Grid, PlannedRun, get_grid
 from .runner import CLAIMED_ELSEWHERE, run_sweep
-from .store import DEFAULT_ROOT, load_histories, load_results
+from .store import DEFAULT_ROOT, ResultStore, load_histories, load_results
 
 __all__ = ["CLAIM_POLL", "GridResults", "collect", "layer_table"]
 
@@ -58,6 +60,35 @@ class GridResults:
         return len(self.planned) - len(self.finals)
 
 
+def _train_missing(
+    g: Grid, profile: str, planned: list[PlannedRun], root: str | os.PathLike[str],
+    data_root: str | os.PathLike[str], workers: int,
+) -> Counter[str]:
+    """Train the runs of ``planned`` that have no record (:func:`~nc_core.sweep.run_sweep`, output kept out
+    of the page); the runs another live process holds are waited for, by looking at their claims every
+    :data:`CLAIM_POLL` seconds (a line on the process's own stderr says so once a minute), and then swept
+    again: recorded by their owner meanwhile, or trained here should it have died. Returns the statuses of
+    every run handled, over all passes."""
+    store, counts = ResultStore(g.name, Path(root)), Counter[str]()
+    todo, waited = planned, 0.0
+    while todo:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            summary = run_sweep(g, profile, root=root, data_root=data_root, workers=workers, threads=1,
+                                progress=False, runs=todo)  # fmt: skip
+        counts.update({k: v for k, v in summary["statuses"].items() if k != CLAIMED_ELSEWHERE})
+        if not summary["statuses"].get(CLAIMED_ELSEWHERE):
+            break
+        todo = [r for r in todo if store.record_state(r.run_id)[0] in ("pending", "in_progress")]
+        while held := [r for r in todo if store.held(r.run_id)]:
+            if waited % 60.0 < CLAIM_POLL:
+                print(f"grid {g.name}: waiting for {len(held)} run(s) another process is training "
+                      f"({', '.join(r.run_id for r in held[:3])}{', ...' if len(held) > 3 else ''})",
+                      file=sys.__stderr__ or sys.stderr)  # fmt: skip
+            time.sleep(CLAIM_POLL)
+            waited += CLAIM_POLL
+    return counts
+
+
 def collect(
     grid: str | Path | Grid,
     profile: str,
@@ -71,10 +102,10 @@ def collect(
 ) -> GridResults:
     """Train the runs of ``grid`` at ``profile`` (optionally a ``where`` slice) that are not in the store
     (when ``run_missing``; ``workers`` processes of one torch thread, capped at the CPU count, the sweep's
-    own output kept out of the page; a run another grid recorded is copied, not trained; a run another
-    live process is training, e.g. a page executed beside this one, is waited for, every
-    :data:`CLAIM_POLL` seconds, and trained here should that process die), then load the records of exactly
-    the planned runs: the one call a book page makes for its runs. The grid is resolved
+    own output kept out of the page; a run another grid recorded is copied, not trained; a run of this grid
+    another live process is training, e.g. a page executed beside this one, is waited for and trained here
+    should that process die), then load the records of exactly the planned runs: the one call a book page
+    makes for its runs. The grid is resolved
     and expanded once, here, and its planned runs are passed on to :func:`~nc_core.sweep.run_sweep`.
 
     With ``record`` (the default), the loaded runs are noted for the book's status page
@@ -88,27 +119,16 @@ def collect(
     planned = g.expand(profile, where, data_root)
     ids = {r.run_id for r in planned}
     if run_missing:
-        totals: dict[str, int] = {}
         workers = max(1, min(workers, os.cpu_count() or 1))
-        while True:
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                summary = run_sweep(
-                    g, profile, root=root, data_root=data_root, workers=workers, threads=1, progress=False,
-                    runs=planned,
-                )  # fmt: skip
-            totals.setdefault("skipped", summary["skipped"])
-            for status, n in summary["statuses"].items():
-                totals[status] = totals.get(status, 0) + n
-            if not summary["statuses"].get(CLAIMED_ELSEWHERE):
-                break
-            totals[CLAIMED_ELSEWHERE] -= summary["statuses"][CLAIMED_ELSEWHERE]
-            time.sleep(CLAIM_POLL)
-        copied = totals.get("reused", 0)
-        trained = sum(n for status, n in totals.items() if status not in ("skipped", "reused"))
+        counts = _train_missing(g, profile, planned, root, data_root, workers)
+        copied, failed = counts["reused"], counts["failed"]
+        trained = counts["completed"] + counts["diverged"]
+        recorded = sum(ResultStore(g.name, Path(root)).final_path(r.run_id).exists() for r in planned)
         message = (
             f"grid {g.name} v{g.version} at profile {profile!r}: {len(planned)} runs planned, "
-            f"{totals['skipped']} reused from the store, {trained} trained now"
+            f"{recorded - trained - copied} reused from the store, {trained} trained now"
             + (f", {copied} copied from other grids' records of the same runs" if copied else "")
+            + (f", {failed} failed (see sweep status)" if failed else "")
         )
     else:
         message = f"grid {g.name} v{g.version} at profile {profile!r}: {len(planned)} runs planned"

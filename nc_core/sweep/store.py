@@ -371,6 +371,12 @@ class ResultStore:
             path.unlink(missing_ok=True)  # a dead owner's claim: take it over
         return False
 
+    def held(self, run_id: str, stale_after: float = CLAIM_STALE_AFTER) -> bool:
+        """Whether a live process holds the claim of ``run_id`` (it is training it: the claim is not stale,
+        see :meth:`claim`) and the run's final record is not there yet."""
+        path = self.claim_path(run_id)
+        return _exists(path) and not _exists(self.final_path(run_id)) and not self._stale(path, stale_after)
+
     def release(self, run_id: str) -> None:
         """Drop this process's claim of ``run_id`` (a claim another process took over is left to it)."""
         path = self.claim_path(run_id)

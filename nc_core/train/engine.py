@@ -219,6 +219,21 @@ def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     atomic_write(path, save)
 
 
+#: Optimizer group entries that choose torch's implementation (not the update): a resumed run keeps its own.
+_KERNEL_KEYS = ("fused", "foreach")
+
+
+def _current_kernel(saved: dict[str, Any], optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    """An optimizer ``state_dict`` whose groups take ``optimizer``'s implementation (``fused`` / ``foreach``)
+    instead of the saved one's (torch's ``load_state_dict`` would otherwise restore the saved one): a run
+    resumed with another ``fused_optimizer`` continues with the implementation it was asked for."""
+    groups = [
+        {**g, **{k: now[k] for k in _KERNEL_KEYS if k in now}}
+        for g, now in zip(saved["param_groups"], optimizer.param_groups, strict=False)
+    ]
+    return {**saved, "param_groups": groups}
+
+
 def _restore(
     path: Path, config: RunConfig, device: torch.device, parts: dict[str, Any]
 ) -> dict[str, Any] | None:
@@ -231,7 +246,7 @@ def _restore(
         if not isinstance(state, dict) or state.get("config") != config.identity():
             raise ValueError("it is not a checkpoint of this run's configuration")
         for key, part in parts.items():
-            part.load_state_dict(state[key])
+            part.load_state_dict(_current_kernel(state[key], part) if key == "optimizer" else state[key])
         return state
     except Exception as err:  # noqa: BLE001 - any unreadable checkpoint is set aside, never fatal
         for key, part in parts.items():  # undo a partial load: the run starts from its initialisation
@@ -434,6 +449,7 @@ def run_training(
     bar.close()
     history = pd.DataFrame(run.rows)
     final = _final_record(config, run.status, history, run.elapsed, run.metric_seconds)
+    final["fused_optimizer"] = bool(run.optimizer.param_groups[0].get("fused"))  # what actually ran
     if config.layer_metrics and run.status == "completed":
         final.update(_layer_record(run))
     return RunResult(config, run.status, history, final)
@@ -477,7 +493,6 @@ def _final_record(
     record.update({k: v for k, v in last.items() if k not in per_epoch})
     record["measured_epoch"] = record.pop("epoch", None)
     record.update({f"init_{k}": v for k, v in first.items() if k.startswith("NC")})
-    record.update({"train_seconds": elapsed, "metric_seconds": metric_seconds, "device": config.device,
-                   "fused_optimizer": _fused(config)})  # fmt: skip
+    record.update({"train_seconds": elapsed, "metric_seconds": metric_seconds, "device": config.device})
     record.update(provenance(config.device))
     return record
