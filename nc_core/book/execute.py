@@ -23,11 +23,12 @@ import papermill
 
 from ..plots import RUNS_RECORD_ENV
 from ..provenance import git_commit
+from ..sweep.collect import PAGE_CPUS_ENV
 from . import status
 from .chapters import REPO_ROOT, Chapter, Variant, execution_order, page_data, prerequisites
 from .layout import present_parameters, repo_relative
 
-__all__ = ["GENERATED", "PAGES_ENV", "PageJob", "execute_chapter", "execute_pages"]
+__all__ = ["GENERATED", "PAGES_ENV", "PageJob", "execute_chapter", "execute_pages", "waiting_on"]
 
 GENERATED = REPO_ROOT / "book" / "generated"
 #: Where the page being executed is written (links from the page, e.g. to a figure's data, start there).
@@ -183,12 +184,14 @@ PageJob = tuple[Chapter, Variant | None, dict[str, Any], tuple[str, ...] | None]
 def _execute_job(
     job: PageJob, profile: str, out_dir: Path, progress: bool, threads: int | None
 ) -> str | None:
-    """Execute one page; ``None`` when it ran, else the last line of its error. ``threads``: the torch / BLAS
-    threads of its kernel (set through the environment the kernel inherits; a user's setting wins)."""
+    """Execute one page; ``None`` when it ran, else the last line of its error. ``threads``: the CPUs the page
+    may use, set through the environment its kernel inherits: the torch / BLAS threads of the kernel (a
+    user's setting wins) and the training processes of its sweeps (:data:`~nc_core.sweep.PAGE_CPUS_ENV`)."""
     chapter, variant, parameters, flags = job
     if threads is not None:
         for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(name, str(threads))
+        os.environ[PAGE_CPUS_ENV] = str(threads)
     try:
         execute_chapter(chapter, profile, out_dir, progress=progress, variant=variant, parameters=parameters,
                         rerun_flags=flags)  # fmt: skip
@@ -196,6 +199,17 @@ def _execute_job(
         lines = str(err).strip().splitlines()
         return lines[-1][:300] if lines else type(err).__name__
     return None
+
+
+def waiting_on(i: int, needs: list[set[int]]) -> set[int]:
+    """The positions that wait for position ``i``, directly or through others (``needs`` as from
+    :func:`~nc_core.book.chapters.prerequisites`)."""
+    found: set[int] = set()
+    frontier = {i}
+    while frontier:
+        frontier = {j for j, n in enumerate(needs) if n & frontier} - found
+        found |= frontier
+    return found
 
 
 def execute_pages(
@@ -211,9 +225,10 @@ def execute_pages(
 
     With one worker the pages run one after the other in this process (with papermill's progress bar), in
     the given order where it allows (:func:`~nc_core.book.chapters.execution_order`); with more, each in a
-    process of a pool, whose kernels get ``cpu_count // workers`` threads each. A failing page does not stop
-    the pages already running; no page starts after a failure. Returns ``{page: error}`` of the failed
-    pages (empty when every page ran).
+    process of a pool, the pages most others wait for first (:func:`waiting_on`), each with ``cpu_count //
+    workers`` CPUs (kernel threads and training processes). A failing page does not stop the pages already
+    running; no page starts after a failure. Returns ``{page: error}`` of the failed pages (empty when
+    every page ran).
 
     Raises:
         ValueError: ``workers < 1``, or pages that wait for each other in a cycle (before any page runs).
@@ -236,7 +251,8 @@ def execute_pages(
         return failed
     threads = max(1, (os.cpu_count() or 1) // workers)
     running: dict[Future[str | None], int] = {}
-    waiting = list(range(len(jobs)))
+    # pages that others wait for start first (the most waiting pages first), else in the given order
+    waiting = sorted(range(len(jobs)), key=lambda i: -len(waiting_on(i, needs)))
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         while waiting or running:
             ready = [i for i in waiting if needs[i] <= done] if not failed else []

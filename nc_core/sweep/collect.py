@@ -24,10 +24,13 @@ from .grids import Grid, PlannedRun, get_grid
 from .runner import CLAIMED_ELSEWHERE, run_sweep
 from .store import DEFAULT_ROOT, ResultStore, load_histories, load_results
 
-__all__ = ["CLAIM_POLL", "GridResults", "collect", "layer_table"]
+__all__ = ["CLAIM_POLL", "PAGE_CPUS_ENV", "GridResults", "collect", "layer_table"]
 
 #: Seconds between looks at a run another process is training (:func:`collect` waits for its record).
 CLAIM_POLL = 2.0
+#: Environment variable: the CPUs one page may use while pages run side by side (``book execute --jobs``);
+#: :func:`collect` trains with at most this many worker processes (one in this process when it is 1).
+PAGE_CPUS_ENV = "NC_CORE_PAGE_CPUS"
 
 # run columns repeated on every stage row of layer_table besides the RunConfig fields (when present)
 _RUN_COLUMNS = ("status", "train_acc", "test_acc", "horizon", "profile")
@@ -101,7 +104,8 @@ def collect(
     record: bool = True,
 ) -> GridResults:
     """Train the runs of ``grid`` at ``profile`` (optionally a ``where`` slice) that are not in the store
-    (when ``run_missing``; ``workers`` processes of one torch thread, capped at the CPU count, the sweep's
+    (when ``run_missing``; ``workers`` processes of one torch thread, capped at the CPU count or at
+    :data:`PAGE_CPUS_ENV` where pages run side by side, the sweep's
     own output kept out of the page; a run another grid recorded is copied, not trained; a run of this grid
     another live process is training, e.g. a page executed beside this one, is waited for and trained here
     should that process die), then load the records of exactly the planned runs: the one call a book page
@@ -119,7 +123,8 @@ def collect(
     planned = g.expand(profile, where, data_root)
     ids = {r.run_id for r in planned}
     if run_missing:
-        workers = max(1, min(workers, os.cpu_count() or 1))
+        cpus = int(os.environ.get(PAGE_CPUS_ENV) or os.cpu_count() or 1)
+        workers = max(1, min(workers, cpus))
         counts = _train_missing(g, profile, planned, root, data_root, workers)
         copied, failed = counts["reused"], counts["failed"]
         trained = counts["completed"] + counts["diverged"]
