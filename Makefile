@@ -54,9 +54,9 @@ book: venv data chromium $(MATHJAX)
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
 	$(BIN)/python -m nc_core book check
 
-## make test: lint, then the test suite, $(JOBS) test processes at a time (pytest-xdist)
+## make test: lint, then the test suite
 test: venv lint data chromium
-	$(BIN)/python -m pytest $(if $(filter-out 1,$(JOBS)),-n $(JOBS))
+	$(BIN)/python -m pytest
 
 lint: venv
 	$(BIN)/ruff check .

@@ -496,9 +496,11 @@ def test_collect_trains_the_missing_runs_and_loads_exactly_the_planned_ones(tmp_
     assert fresh.missing == len(grid.expand("paper")) and fresh.finals.empty
 
 
-def test_collect_waits_for_a_run_another_live_process_is_training(tmp_path, monkeypatch):
-    """A page executed beside another that trains one of its runs waits for that run instead of drawing
-    without it; here the other process (this test, holding the claim) lets go after a while, and the run is
+@pytest.mark.parametrize("holder", ["tiny", "tiny_twin"])
+def test_collect_waits_for_a_run_another_live_process_is_training(tmp_path, monkeypatch, holder):
+    """A page executed beside another that trains one of its runs, for the same grid or for another grid
+    with the same run (the same run id), waits for that run instead of drawing without it or training it
+    twice; here the other process (this test, holding the claim) lets go after a while, and the run is
     trained by collect itself, as when the other process dies."""
     import importlib
     import threading
@@ -507,7 +509,8 @@ def test_collect_waits_for_a_run_another_live_process_is_training(tmp_path, monk
     grid = Grid.from_dict(tiny_grid())
     where = {"optimizer": ["sgd"], "weight_decay": [0.0]}
     (held,) = grid.expand("paper", where)
-    store = ResultStore(grid.name, tmp_path)
+    store = ResultStore(holder, tmp_path)
+    (tmp_path / "tiny").mkdir()
     assert store.claim(held.run_id)
     timer = threading.Timer(1.0, store.release, args=(held.run_id,))
     timer.start()

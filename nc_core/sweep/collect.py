@@ -105,12 +105,12 @@ def collect(
 ) -> GridResults:
     """Train the runs of ``grid`` at ``profile`` (optionally a ``where`` slice) that are not in the store
     (when ``run_missing``; ``workers`` processes of one torch thread, capped at the CPU count or at
-    :data:`PAGE_CPUS_ENV` where pages run side by side, the sweep's
-    own output kept out of the page; a run another grid recorded is copied, not trained; a run of this grid
-    another live process is training, e.g. a page executed beside this one, is waited for and trained here
-    should that process die), then load the records of exactly the planned runs: the one call a book page
-    makes for its runs. The grid is resolved
-    and expanded once, here, and its planned runs are passed on to :func:`~nc_core.sweep.run_sweep`.
+    :data:`PAGE_CPUS_ENV` where pages run side by side, the sweep's own output kept out of the page; a run
+    another grid recorded is copied, not trained; a run another live process is training, for this grid or
+    another (the same run id), e.g. for a page executed beside this one, is waited for, then copied or,
+    should that process have died, trained here), then load the records of exactly the planned runs: the one
+    call a book page makes for its runs. The grid is resolved and expanded once, here, and its planned runs
+    are passed on to :func:`~nc_core.sweep.run_sweep`.
 
     With ``record`` (the default), the loaded runs are noted for the book's status page
     (:func:`nc_core.book.status.record_runs`: while ``python -m nc_core book execute`` runs the page; a

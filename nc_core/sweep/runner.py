@@ -108,13 +108,15 @@ def run_one(
     ``logs/<run_id>.log``.
 
     ``threads`` sets torch's CPU threads for the run; the caller's setting is restored afterwards. The run
-    is claimed first (:meth:`ResultStore.claim`, refreshed while it trains): a run another live process
-    is training is left to it (status ``"claimed elsewhere"``). Then the store decides, never a comparison
-    of clocks: a run whose record is now valid and done (completed, or diverged unless
-    ``retry_diverged``) was recorded by another process since the sweep planned it and is not trained
-    again (``"done elsewhere"``; with ``retry_diverged`` a diverged record is always retrained); a corrupt
-    record (:meth:`ResultStore.record_state`) is set aside (:meth:`ResultStore.set_aside`) and the run
-    trained again. A record that cannot be read (no permission) is never replaced: the run fails naming it.
+    is claimed first (:meth:`ResultStore.claim`, refreshed while it trains): a run another live process is
+    training, for this grid or for another under ``root`` (:meth:`ResultStore.holds`), is left to it
+    (status ``"claimed elsewhere"``; :func:`~nc_core.sweep.collect` waits for it, then reuses its record).
+    Then the store decides, never a comparison of clocks: a run whose record is now valid and done
+    (completed, or diverged unless ``retry_diverged``) was recorded by another process since the sweep
+    planned it and is not trained again (``"done elsewhere"``; with ``retry_diverged`` a diverged record
+    is always retrained); a corrupt record (:meth:`ResultStore.record_state`) is set aside
+    (:meth:`ResultStore.set_aside`) and the run trained again. A record that cannot be read (no
+    permission) is never replaced: the run fails naming it.
 
     A run that another grid under ``root`` recorded already (the same run id) is not trained: that record
     is copied into this grid's store with its provenance (:meth:`ResultStore.adopt`; status ``"reused"``).
@@ -164,6 +166,8 @@ def _run_one(
             source = store.find_elsewhere(run_id, dataset_version(config), retry_diverged=retry_diverged)
             if source is not None:  # another grid recorded this very run: its record serves, nothing trains
                 return _reuse(planned, store, source, note)
+            if any(other.holds(run_id) for other in store.others()):  # another grid is training it
+                return {"run_id": run_id, "status": CLAIMED_ELSEWHERE, "seconds": 0.0}
             return _train_and_record(planned, store, config, data_root, note)
     except (OSError, ValueError) as err:  # an unreadable record, a folder that cannot be written, a full disk
         return _failed(run_id, f"{type(err).__name__}: {err}")

@@ -371,11 +371,18 @@ class ResultStore:
             path.unlink(missing_ok=True)  # a dead owner's claim: take it over
         return False
 
-    def held(self, run_id: str, stale_after: float = CLAIM_STALE_AFTER) -> bool:
-        """Whether a live process holds the claim of ``run_id`` (it is training it: the claim is not stale,
-        see :meth:`claim`) and the run's final record is not there yet."""
+    def holds(self, run_id: str, stale_after: float = CLAIM_STALE_AFTER) -> bool:
+        """Whether a live process holds this grid's claim of ``run_id`` (the claim is not stale, see
+        :meth:`claim`)."""
         path = self.claim_path(run_id)
-        return _exists(path) and not _exists(self.final_path(run_id)) and not self._stale(path, stale_after)
+        return _exists(path) and not self._stale(path, stale_after)
+
+    def held(self, run_id: str, stale_after: float = CLAIM_STALE_AFTER) -> bool:
+        """Whether a live process is training ``run_id`` for this grid or for another grid under the same root
+        (the same run id is the same training; :meth:`holds`) while this grid has no final record of it."""
+        if _exists(self.final_path(run_id)):
+            return False
+        return any(s.holds(run_id, stale_after) for s in (self, *self.others()))
 
     def release(self, run_id: str) -> None:
         """Drop this process's claim of ``run_id`` (a claim another process took over is left to it)."""
