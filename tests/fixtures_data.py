@@ -155,3 +155,19 @@ def write_deb_tree(dest: Path, files: dict[str, bytes]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (folder / f"{name}.gz").write_bytes(gzip.compress(data))
+
+
+def flip_data_bytes(path: Path, count: int = 2) -> None:
+    """Flip the last ``count`` bytes of the largest column chunk of the Parquet file at ``path``: the end of
+    its last page's data, which the page checksum covers. (Most bytes of a one-row record are page headers'
+    and the footer's statistics and key-value metadata, which hold no data and no checksum covers.)"""
+    import pyarrow.parquet as pq
+
+    group = pq.ParquetFile(path).metadata.row_group(0)
+    chunk = max((group.column(i) for i in range(group.num_columns)), key=lambda c: c.total_compressed_size)
+    start = chunk.dictionary_page_offset if chunk.has_dictionary_page else chunk.data_page_offset
+    end = start + chunk.total_compressed_size
+    data = bytearray(Path(path).read_bytes())
+    for i in range(end - count, end):
+        data[i] ^= 0xFF
+    Path(path).write_bytes(bytes(data))

@@ -95,3 +95,13 @@ def test_ratio_trend_recovers_a_power_law_and_extrapolates() -> None:
     assert row["slope"] == pytest.approx(0.5) and row["r2"] == pytest.approx(1.0)
     assert row["predicted"] == pytest.approx(20.0) and bool(row["extrapolated"])
     assert row["n"] == 4 and row["B_max"] == pytest.approx(0.3)
+
+
+def test_ratio_trend_without_enough_points_has_its_columns_and_no_line() -> None:
+    """Two valid budgets of one pair (and none of another): no fit, but a frame a page can index (the smoke
+    profile's training-length page met this with two horizons)."""
+    ratios = pd.DataFrame({"pair": "AdamW / Adam", "B": [0.01, 0.1], "ratio": [1.0, 2.0], "valid": True})
+    trend = ratio_trend(ratios, at={"AdamW / Adam": 1.0})
+    assert list(trend["pair"]) == ["AdamW / Adam"] and trend["n"].iloc[0] == 2
+    assert trend[["slope", "intercept", "r2", "predicted"]].isna().all().all()
+    assert {"slope", "predicted"} <= set(ratio_trend(ratios.iloc[:0]).columns)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from fixtures_data import flip_data_bytes
 
 from nc_core.__main__ import main
 from nc_core.sweep import CorruptRecordWarning, Grid, ResultStore, load_histories, load_results, run_sweep
@@ -114,10 +115,7 @@ def test_2_a_corrupt_record_dated_in_the_future_is_repaired(swept, capsys):
     grid, root, store, grid_file = swept
     victim = store.run_ids()[0]
     path = store.final_path(victim)
-    data = bytearray(path.read_bytes())
-    for i in range(len(data) // 3, len(data) // 3 + 8):
-        data[i] ^= 0xFF
-    path.write_bytes(bytes(data))
+    flip_data_bytes(path)
     tomorrow = time.time() + 86400
     os.utime(path, (tomorrow, tomorrow))  # clock skew, `cp -p`, NFS
     assert status_of(grid, "paper", root=root)["states"][victim] == "corrupt"

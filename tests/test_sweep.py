@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from fixtures_data import flip_data_bytes
 
 from nc_core.__main__ import main
 from nc_core.sweep import (
@@ -644,10 +645,7 @@ def test_flipped_bytes_inside_a_record_are_one_corruption_for_status_run_and_loa
     store = ResultStore("tiny", root)
     victim = store.run_ids()[0]
     path = store.final_path(victim) if kind == "final" else store.history_path(victim)
-    data = bytearray(path.read_bytes())
-    for i in range(len(data) // 3, len(data) // 3 + 8):  # well before the footer
-        data[i] ^= 0xFF
-    path.write_bytes(bytes(data))
+    flip_data_bytes(path)
     st = sweep_status(grid, "smoke", root=root)
     assert st["states"][victim] == "corrupt" and st["problems"][victim].startswith(str(path))
     with pytest.warns(CorruptRecordWarning, match=str(path)):

@@ -152,7 +152,7 @@ def one_curve_test(frame: pd.DataFrame, metric: str = "NC0_code") -> pd.DataFram
             row.update(F=float(test["F"].iloc[1]), p=float(test["Pr(>F)"].iloc[1]),
                        group_shift_max=float(np.max(np.abs(shifts))) if shifts else np.nan)  # fmt: skip
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["optimizer", "n", "groups", "resid_sd", "group_shift_max", "F", "p"])
 
 
 def matched_ratios(frame: pd.DataFrame, metric: str = "NC0_code") -> pd.DataFrame:
@@ -181,7 +181,8 @@ def ratio_trend(ratios: pd.DataFrame, at: Mapping[str, float] | None = None) -> 
     """Per pair, the OLS line ``log10(ratio) = a + b log10(B)`` over the valid rows of
     :func:`matched_ratios`: ``n``, ``slope`` ``b``, ``intercept`` ``a``, ``r2``, ``B_min``/``B_max`` (the
     range it was fitted on) and, where ``at`` gives a budget for the pair, the trend's ``predicted`` ratio
-    there (an extrapolation when outside the fitted range: ``extrapolated``)."""
+    there (an extrapolation when outside the fitted range: ``extrapolated``). A pair with fewer than three
+    valid rows, or one budget, gets no line (those columns NaN); the columns are there either way."""
     import statsmodels.api as sm
 
     rows = []
@@ -201,4 +202,5 @@ def ratio_trend(ratios: pd.DataFrame, at: Mapping[str, float] | None = None) -> 
                 row.update(B_at=at[pair], predicted=10 ** (a + b * np.log10(at[pair])),
                            extrapolated=not row["B_min"] <= at[pair] <= row["B_max"])  # fmt: skip
         rows.append(row)
-    return pd.DataFrame(rows)
+    columns = ["pair", "n", "B_min", "B_max", "slope", "intercept", "r2", "B_at", "predicted", "extrapolated"]
+    return pd.DataFrame(rows, columns=columns)

@@ -23,7 +23,6 @@ import papermill
 
 from ..plots import RUNS_RECORD_ENV
 from ..provenance import git_commit
-from ..sweep.collect import PAGE_CPUS_ENV
 from . import status
 from .chapters import REPO_ROOT, Chapter, Variant, execution_order, page_data, prerequisites
 from .layout import present_parameters, repo_relative
@@ -187,6 +186,8 @@ def _execute_job(
     """Execute one page; ``None`` when it ran, else the last line of its error. ``threads``: the CPUs the page
     may use, set through the environment its kernel inherits: the torch / BLAS threads of the kernel (a
     user's setting wins) and the training processes of its sweeps (:data:`~nc_core.sweep.PAGE_CPUS_ENV`)."""
+    from ..sweep.collect import PAGE_CPUS_ENV  # here: importing the sweeps (torch) is a worker's cost only
+
     chapter, variant, parameters, flags = job
     if threads is not None:
         for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):

@@ -559,8 +559,9 @@ TRAINING_LENGTH: dict[str, Any] = {
         },
         "smoke": {
             "overrides": {"metric_every": None, "metric_log_points": 6},
-            "select": {"epochs": [15, 60]},
-            "note": "width 1/16, 20 samples per class, 15 and 60 epochs (105 and 420 steps)",
+            "axis_values": {"epochs": [4, 16, 64, 256]},
+            "select": {"epochs": [4, 16]},
+            "note": "width 1/16, 20 samples per class, 4 and 16 epochs (28 and 112 steps)",
         },
     },
 }
