@@ -20,7 +20,7 @@ $(BIN)/python:
 	$(BIN)/pip install --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --no-compile -e ".[book,dev]"
+	$(BIN)/pip install -e ".[book,dev]"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 venv: $(STAMP)
