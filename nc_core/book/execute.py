@@ -185,7 +185,8 @@ def _execute_job(
 ) -> str | None:
     """Execute one page; ``None`` when it ran, else the last line of its error. ``threads``: the CPUs the page
     may use, set through the environment its kernel inherits: the torch / BLAS threads of the kernel (a
-    user's setting wins) and the training processes of its sweeps (:data:`~nc_core.sweep.PAGE_CPUS_ENV`)."""
+    user's setting wins) and the training processes of its sweeps
+    (:data:`nc_core.sweep.collect.PAGE_CPUS_ENV`)."""
     from ..sweep.collect import PAGE_CPUS_ENV  # here: importing the sweeps (torch) is a worker's cost only
 
     chapter, variant, parameters, flags = job
@@ -239,7 +240,6 @@ def execute_pages(
     needs = prerequisites([(c, v) for c, v, _, _ in jobs])
     os.environ.setdefault("NC_CORE_GIT_COMMIT", git_commit())  # once, inherited by every worker
     failed: dict[str, str] = {}
-    done: set[int] = set()
     if workers == 1:
         for i in execution_order(needs, [c.page(v) for c, v, _, _ in jobs]):
             if failed:
@@ -247,9 +247,9 @@ def execute_pages(
             job = jobs[i]
             if (error := _execute_job(job, profile, out_dir, True, None)) is not None:
                 failed[job[0].page(job[1])] = error
-            done.add(i)
             after_each()
         return failed
+    done: set[int] = set()
     threads = max(1, (os.cpu_count() or 1) // workers)
     running: dict[Future[str | None], int] = {}
     # pages that others wait for start first (the most waiting pages first), else in the given order

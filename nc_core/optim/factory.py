@@ -29,7 +29,7 @@ In ``adam_adamw`` the share ``coupled_weight_decay`` of ``weight_decay`` is coup
 ``fused=True`` (``adam``, ``adamw``: :data:`FUSED_NAMES`) takes torch's fused kernel of the same update (CPU
 and CUDA): the same mathematics as torch's per-tensor loop, different float32 rounding, 1.05x faster per
 step at the ``cpu`` scale (``benchmarks/step_profile.py``). torch's fused SGD measured no faster there
-(0.999x), so ``sgd`` keeps its loop.
+(0.999x and 1.015x, within noise), so ``sgd`` keeps its loop.
 
 ``momentum = 0`` gives plain SGD / signSGD with coupled or decoupled decay; ``momentum = beta2 = 0`` gives
 the paper's "AdamU" / "AdamW0" (Figure 8), whose step ``g / (|g| + eps)`` is close to ``sign(g)``.

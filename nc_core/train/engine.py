@@ -219,7 +219,8 @@ def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     atomic_write(path, save)
 
 
-#: Optimizer group entries that choose torch's implementation (not the update): a resumed run keeps its own.
+#: Optimizer group entries that choose torch's implementation (not the update): a resumed run takes the ones
+#: its configuration asks for, not the checkpoint's.
 _KERNEL_KEYS = ("fused", "foreach")
 
 
