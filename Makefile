@@ -11,7 +11,7 @@ FRESH ?=
 # pages executed at the same time (each after the pages it reads; kernels share the cores): one per core
 JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 
-.PHONY: book test lint venv data chromium mathjax clean
+.PHONY: book pages test lint venv data chromium mathjax clean
 
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
@@ -49,13 +49,18 @@ mathjax: $(MATHJAX)
 ## images, chapters without figures, tables or figures too wide for their column, parameter cells shown,
 ## broken figure-data links; full-page screenshots in _build/screenshots) and fill its result into the
 ## status page
-book: venv data chromium $(MATHJAX)
-	$(BIN)/python -m nc_core book execute --profile $(PROFILE) --jobs $(JOBS) $(if $(FRESH),--fresh)
+book: pages chromium $(MATHJAX)
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
 	$(BIN)/python -m nc_core book check
 
-## make test: lint, then the test suite
-test: venv lint data chromium
+## the first half of `make book`: every chapter notebook executed at $(PROFILE) into book/generated/
+pages: venv data
+	$(BIN)/python -m nc_core book execute --profile $(PROFILE) --jobs $(JOBS) $(if $(FRESH),--fresh)
+
+## make test: lint, then the test suite. Asked together with the book (`make -j2 book test PROFILE=smoke`, as
+## .ci/run does), the suite starts once the pages are executed, reads them (its notebook tests take a page
+## executed at smoke from this commit instead of executing it again) and runs beside the book's HTML build
+test: venv lint data chromium $(if $(filter book,$(MAKECMDGOALS)),pages)
 	$(BIN)/python -m pytest
 
 lint: venv

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import pickle
 
 import pandas as pd
 import pytest
@@ -189,6 +190,10 @@ def test_run_id_ignores_execution_settings_only():
     assert tiny().run_id != tiny(width=0.5).run_id
     # the run id of a configuration recorded before fused_optimizer existed (hash of its identity then)
     assert RunConfig(epochs=3).run_id == "0cb7fb573492cf64"
+    # computed once per configuration: a copy with a field changed is hashed afresh, a pickled one keeps it
+    cfg = RunConfig(epochs=3)
+    assert cfg.run_id == "0cb7fb573492cf64" and cfg.replace(epochs=4).run_id == RunConfig(epochs=4).run_id
+    assert RunConfig(epochs=4).run_id != cfg.run_id and pickle.loads(pickle.dumps(cfg)).run_id == cfg.run_id
 
 
 @pytest.mark.parametrize(("optimizer", "fused"), [("adam", True), ("adamw", True), ("sgd", False)])

@@ -36,7 +36,7 @@ from .runner import (
     reusable_runs,
     run_sweep,
 )
-from .store import DEFAULT_ROOT, STATES, ResultStore, prune, sweep_status, unplanned_records
+from .store import DEFAULT_ROOT, STATES, ResultStore, dataset_version, prune, sweep_status, unplanned_records
 
 __all__ = ["register"]
 
@@ -218,8 +218,12 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     prof = g.profile(args.profile)
     est = estimate(runs, root=args.root)
     store = ResultStore(g.name, Path(args.root))
-    done = sum(store.record_state(r.run_id)[0] in ("completed", "diverged") for r in runs)
-    reuse = reusable_runs(runs, root=args.root)
+    recorded = {
+        r.run_id for r in runs
+        if store.record_state(r.run_id, dataset_version(r.config))[0] in ("completed", "diverged")
+    }  # fmt: skip
+    done = len(recorded)
+    reuse = reusable_runs([r for r in runs if r.run_id not in recorded], root=args.root)
     print(f"grid {g.name} v{g.version} ({g.source}) at profile {args.profile}: {est['runs']:,} runs, "
           f"{est['epochs']:,} epochs in total")  # fmt: skip
     print(f"profile: {prof['note']}")

@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from ..atomic import atomic_write, remove_stale_temporaries
@@ -573,9 +574,12 @@ def recorded_seconds(grid: str, *, root: str | os.PathLike[str] = DEFAULT_ROOT) 
     (an estimate, not a check: ``sweep status`` names them)."""
     store = ResultStore(grid, Path(root))
     rows = []
+    wanted = ["train_seconds", "metric_seconds", "profile", "epochs_completed"]
     for run_id in store.run_ids():
         try:
-            rec = pd.read_parquet(store.final_path(run_id))
+            path = store.final_path(run_id)
+            names = pq.read_schema(path).names
+            rec = pd.read_parquet(path, columns=[c for c in wanted if c in names])
         except (OSError, ValueError, pa.ArrowException):
             continue
         if not {"train_seconds", "profile", "epochs_completed"} <= set(rec.columns) or len(rec) != 1:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -99,9 +100,11 @@ class RunConfig:
                 d.pop(key)
         return d
 
-    @property
+    @functools.cached_property
     def run_id(self) -> str:
-        """Stable 16-hex-digit hash of :meth:`identity`; names checkpoints and result rows."""
+        """Stable 16-hex-digit hash of :meth:`identity`; names checkpoints and result rows. Computed once per
+        configuration (a grid's plan asks it tens of thousands of times); a configuration is a value, never
+        changed in place (:meth:`replace` makes a new one)."""
         blob = json.dumps(self.identity(), sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
