@@ -19,8 +19,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
 
+# pip compiles the bytecode of what it installs one file at a time; compileall does it on every core (install
+# 99 s -> 74 s on 2 cores, the same imports after). A file for a newer Python (torch's py312_intrinsics.py)
+# does not compile: pip skips such a file silently, and so does this.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -e ".[book,dev]"
+	$(BIN)/pip install --no-compile -e ".[book,dev]"
+	$(BIN)/python -m compileall -qq -j 0 $(VENV)/lib || true
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 venv: $(STAMP)
