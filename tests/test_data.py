@@ -118,6 +118,34 @@ def test_load_mnist_fixture_shapes_labels(tmp_path):
         assert (d.num_classes, d.in_channels, d.name, len(d)) == (10, 1, "mnist", len(images))
 
 
+def test_files_are_read_once_per_process_until_they_change(tmp_path, monkeypatch):
+    """A sweep loads one dataset for every run: the files are parsed once, re-read when they change, and
+    what a caller does to its tensors never reaches the next caller."""
+    reads = []
+    parse = torchvision.datasets.MNIST._load_data
+
+    def counting(self):
+        reads.append(self.train)
+        return parse(self)
+
+    monkeypatch.setattr(torchvision.datasets.MNIST, "_load_data", counting)
+    first = make_idx_tree(tmp_path, "MNIST", seed=1)
+    a = load_dataset("mnist", root=tmp_path)
+    a.y.fill_(7)  # a caller changing its labels in place
+    b = load_dataset("mnist", root=tmp_path, subset_per_class=3)
+    c = load_dataset("mnist", root=tmp_path)
+    assert reads == [True]  # parsed once for three loads of the training split
+    assert torch.equal(c.y, torch.from_numpy(first.train_labels.astype(np.int64))) and len(b) == 30
+    assert torch.equal(c.x, load_dataset("mnist", root=tmp_path).x)
+    load_dataset("mnist", root=tmp_path, train=False)
+    assert reads == [True, False]
+    second = make_idx_tree(tmp_path, "MNIST", constant_images=True, seed=2)  # the files replaced
+    d = load_dataset("mnist", root=tmp_path)
+    assert reads == [True, False, True]
+    assert torch.equal(d.y, torch.from_numpy(second.train_labels.astype(np.int64)))
+    assert not torch.equal(d.x, c.x)
+
+
 def test_mnist_normalisation_matches_hand_computation(tmp_path):
     # Constant images survive bilinear resizing exactly, so the loaded values are known by hand.
     fx = make_idx_tree(tmp_path, "MNIST", constant_images=True)
